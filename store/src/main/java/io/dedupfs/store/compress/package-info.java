@@ -1,0 +1,2 @@
+/** Chunk compression. The only package that imports zstd-jni. */
+package io.dedupfs.store.compress;

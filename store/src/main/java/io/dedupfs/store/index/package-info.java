@@ -1,0 +1,2 @@
+/** The LMDB index. The only package that imports org.lmdbjava. */
+package io.dedupfs.store.index;

@@ -1,0 +1,311 @@
+package io.dedupfs.store.ingest;
+
+import io.dedupfs.store.StoreException;
+import io.dedupfs.store.chunk.ChunkEncoding;
+import io.dedupfs.store.chunk.ChunkHasher;
+import io.dedupfs.store.chunk.ChunkId;
+import io.dedupfs.store.chunk.ChunkKind;
+import io.dedupfs.store.chunk.Chunker;
+import io.dedupfs.store.chunk.GearTable;
+import io.dedupfs.store.compress.ChunkCompressor;
+import io.dedupfs.store.index.ChunkIndex;
+import io.dedupfs.store.index.ChunkLocation;
+import io.dedupfs.store.index.IndexWriter;
+import io.dedupfs.store.pack.PackNumber;
+import io.dedupfs.store.repo.Repository;
+import io.dedupfs.store.repo.RepositoryConfig;
+import io.dedupfs.store.stats.StageStats;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The bounded-memory ingest pipeline: streams are cut into chunks in the writers' threads, then
+ * workers hash each chunk, drop duplicates (already indexed or already in flight), compress and
+ * append it to a pack; sealed packs are fsynced in parallel and committed to the index by its
+ * one writer thread. All buffers come from one pool under one byte budget.
+ */
+public final class IngestPipeline implements AutoCloseable {
+  private static final ChunkJob STOP = new ChunkJob(null, 0, null);
+  private static final int QUEUE_CAPACITY = 4096;
+
+  private final ChunkIndex index;
+  private final RepositoryConfig config;
+  private final long[] gear;
+  private final int maxChunk;
+  private final BufferPool pool;
+  private final BlockingQueue<ChunkJob> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+  private final ConcurrentHashMap<ChunkId, InFlightChunk> inFlight = new ConcurrentHashMap<>();
+  private final List<Thread> workers = new ArrayList<>();
+  private final List<PooledBuffer> workerScratch = new ArrayList<>();
+  private final IndexWriter indexWriter;
+  private final PackSink sink;
+  private final ScheduledExecutorService sealTimer;
+
+  private final StageStats chunkStage = new StageStats("chunk");
+  private final StageStats hashStage = new StageStats("hash");
+  private final StageStats lookupStage = new StageStats("lookup");
+  private final StageStats compressStage = new StageStats("compress");
+  private final StageStats appendStage = new StageStats("append");
+  private final StageStats sealStage = new StageStats("seal+fsync");
+  private final StageStats commitStage = new StageStats("index commit");
+  private final LongAdder newChunks = new LongAdder();
+  private final LongAdder newBytes = new LongAdder();
+  private final LongAdder duplicateChunks = new LongAdder();
+  private final LongAdder duplicateBytes = new LongAdder();
+  private final LongAdder storedBytes = new LongAdder();
+
+  private final Object stagingLock = new Object();
+  private final long stagingLimit;
+  private long stagingBytes;
+  private final Object idleLock = new Object();
+  private long pendingJobs;
+
+  public IngestPipeline(Repository repository, IngestSettings settings, Clock clock) throws IOException {
+    this.index = repository.index();
+    this.config = repository.config();
+    this.gear = GearTable.fromSeed(config.gearSeed());
+    this.maxChunk = config.chunker().max();
+    int largest = BufferPool.classSize(maxChunk);
+    long chunkBudget = settings.memoryBytes() - (long) settings.workers() * largest;
+    // Stagings may hold at most half of what the workers' scratch leaves, so chunk buffers always find room.
+    this.stagingLimit = chunkBudget / 2;
+    if (stagingLimit < largest) {
+      throw new IllegalArgumentException("memory budget too small: with " + settings.workers() + " workers and "
+          + (maxChunk >> 10) + " KiB chunks it must be at least "
+          + (((long) settings.workers() + 2) * largest >> 20) + " MiB");
+    }
+    this.pool = new BufferPool(new MemoryBudget(settings.memoryBytes()));
+    this.indexWriter = new IndexWriter(index, commitStage);
+    long firstPack = index.nextPackNumber();
+    for (PackNumber p : repository.packs().list()) {
+      firstPack = Math.max(firstPack, p.value() + 1);
+    }
+    this.sink = new PackSink(repository.packs(), indexWriter, firstPack, config.packTargetSize(),
+        settings.maxPendingSeals(), clock, appendStage, sealStage);
+    for (int i = 0; i < settings.workers(); i++) {
+      PooledBuffer scratch = pool.tryAcquire(largest);
+      workerScratch.add(scratch);
+      Thread t = new Thread(() -> work(scratch.buffer()), "dedupfs-ingest-worker-" + i);
+      t.setDaemon(true);
+      workers.add(t);
+      t.start();
+    }
+    this.sealTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "dedupfs-seal-timer");
+      t.setDaemon(true);
+      return t;
+    });
+    long periodMillis = Math.max(100, settings.commitInterval().toMillis() / 4);
+    sealTimer.scheduleWithFixedDelay(() -> {
+      try {
+        sink.sealIfOlderThan(settings.commitInterval());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+  }
+
+  /** Starts a new stream (one file's bytes). */
+  public ChunkStreamWriter openStream() {
+    return new ChunkStreamWriter(this, new Chunker(config.chunker(), gear), maxChunk);
+  }
+
+  /** Where a chunk that is appended but not yet committed can be read, if it is one. */
+  public Optional<ChunkLocation> locateUncommitted(ChunkId id) {
+    InFlightChunk c = inFlight.get(id);
+    return c == null ? Optional.empty() : Optional.ofNullable(c.location);
+  }
+
+  /**
+   * Makes everything handed to the pipeline so far durable: waits until the workers have taken
+   * every queued chunk, seals the open pack and waits for every commit.
+   */
+  public void flush() throws IOException, InterruptedException {
+    synchronized (idleLock) {
+      while (pendingJobs > 0) {
+        idleLock.wait();
+      }
+    }
+    try {
+      sink.sealAll().get();
+    } catch (ExecutionException e) {
+      throw new StoreException("could not make written data durable: " + e.getCause().getMessage(), e.getCause());
+    }
+  }
+
+  public IngestStats stats() {
+    return new IngestStats(
+        List.of(chunkStage.snapshot(), hashStage.snapshot(), lookupStage.snapshot(), compressStage.snapshot(),
+            appendStage.snapshot(), sealStage.snapshot(), commitStage.snapshot()),
+        newChunks.sum(), newBytes.sum(), duplicateChunks.sum(), duplicateBytes.sum(), storedBytes.sum(),
+        pool.budget().inUseBytes(), pool.budget().totalBytes(), pool.budget().blockedNanos(), queue.size(),
+        sink.packsSealed());
+  }
+
+  BufferPool buffers() {
+    return pool;
+  }
+
+  StageStats chunkStage() {
+    return chunkStage;
+  }
+
+  PooledBuffer acquireStaging(int minCapacity) throws InterruptedException {
+    int size = BufferPool.classSize(minCapacity);
+    synchronized (stagingLock) {
+      while (stagingBytes + size > stagingLimit) {
+        stagingLock.wait();
+      }
+      stagingBytes += size;
+    }
+    return pool.acquire(size);
+  }
+
+  /** A bigger staging buffer, or null when stagings may not grow now (the caller then cuts). */
+  PooledBuffer tryGrowStaging(PooledBuffer current, int minCapacity) throws InterruptedException {
+    int size = BufferPool.classSize(minCapacity);
+    synchronized (stagingLock) {
+      if (stagingBytes + size > stagingLimit) {
+        return null;
+      }
+      stagingBytes += size;
+    }
+    return pool.acquire(size);
+  }
+
+  void releaseStaging(PooledBuffer staging) {
+    int size = staging.capacity();
+    staging.close();
+    synchronized (stagingLock) {
+      stagingBytes -= size;
+      stagingLock.notifyAll();
+    }
+  }
+
+  CompletableFuture<ChunkRef> submit(PooledBuffer chunk, int length) throws InterruptedException {
+    CompletableFuture<ChunkRef> durable = new CompletableFuture<>();
+    synchronized (idleLock) {
+      pendingJobs++;
+    }
+    queue.put(new ChunkJob(chunk, length, durable));
+    return durable;
+  }
+
+  private void jobDone() {
+    synchronized (idleLock) {
+      if (--pendingJobs == 0) {
+        idleLock.notifyAll();
+      }
+    }
+  }
+
+  private void work(ByteBuffer scratch) {
+    ChunkHasher hasher = new ChunkHasher();
+    try (ChunkCompressor compressor = new ChunkCompressor(config.compression())) {
+      while (true) {
+        long waitStart = System.nanoTime();
+        ChunkJob job = queue.take();
+        if (job == STOP) {
+          return;
+        }
+        hashStage.waitedForInput(System.nanoTime() - waitStart);
+        try {
+          process(job, hasher, compressor, scratch);
+        } catch (Throwable e) {
+          job.durable().completeExceptionally(e);
+        } finally {
+          job.buffer().close();
+          jobDone();
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void process(ChunkJob job, ChunkHasher hasher, ChunkCompressor compressor, ByteBuffer scratch)
+      throws IOException, InterruptedException {
+    int length = job.length();
+    ByteBuffer data = job.buffer().buffer().duplicate().limit(length).position(0);
+    long t0 = System.nanoTime();
+    ChunkId id = hasher.idOf(data);
+    long t1 = System.nanoTime();
+    hashStage.worked(t1 - t0);
+    hashStage.processed(1, length);
+    ChunkRef ref = new ChunkRef(id, length);
+
+    InFlightChunk mine = new InFlightChunk(id);
+    InFlightChunk earlier = inFlight.putIfAbsent(id, mine);
+    boolean duplicate = earlier != null;
+    if (!duplicate && index.find(id).isPresent()) {
+      inFlight.remove(id, mine);
+      mine.durable.complete(null);
+      duplicate = true;
+    }
+    lookupStage.worked(System.nanoTime() - t1);
+    lookupStage.processed(1, length);
+    InFlightChunk owner = duplicate && earlier != null ? earlier : mine;
+    owner.durable.whenComplete((v, e) -> {
+      if (e == null) {
+        job.durable().complete(ref);
+      } else {
+        job.durable().completeExceptionally(e);
+      }
+    });
+    if (duplicate) {
+      duplicateChunks.increment();
+      duplicateBytes.add(length);
+      return;
+    }
+    mine.durable.whenComplete((v, e) -> inFlight.remove(id, mine));
+
+    long t2 = System.nanoTime();
+    int compressed = compressor.compressIfSmaller(data, scratch);
+    ByteBuffer stored = compressed < 0 ? data : scratch.duplicate().limit(compressed).position(0);
+    ChunkEncoding encoding = compressed < 0 ? ChunkEncoding.RAW : ChunkEncoding.ZSTD;
+    compressStage.worked(System.nanoTime() - t2);
+    compressStage.processed(1, length);
+    int storedLength = stored.remaining();
+    try {
+      sink.append(mine, ChunkKind.DATA, encoding, length, stored);
+    } catch (IOException | RuntimeException e) {
+      mine.durable.completeExceptionally(e);
+      throw e;
+    }
+    newChunks.increment();
+    newBytes.add(length);
+    storedBytes.add(storedLength);
+  }
+
+  /** Flushes, then stops every thread and returns every buffer. */
+  @Override
+  public void close() throws IOException, InterruptedException {
+    try {
+      flush();
+    } finally {
+      sealTimer.shutdownNow();
+      for (int i = 0; i < workers.size(); i++) {
+        queue.put(STOP);
+      }
+      for (Thread t : workers) {
+        t.join();
+      }
+      sink.shutdown();
+      indexWriter.close();
+      workerScratch.forEach(PooledBuffer::close);
+    }
+  }
+}

@@ -1,0 +1,86 @@
+package io.dedupfs.store.pack;
+
+import io.dedupfs.store.chunk.ChunkEncoding;
+import io.dedupfs.store.chunk.ChunkId;
+import io.dedupfs.store.chunk.ChunkKind;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Writes one pack: header, stored chunks, then PackIndex and trailer at {@link #seal()}. Not
+ * thread-safe. After any failed write it stays failed, so a torn pack is never sealed.
+ */
+public final class PackWriter {
+  private final PackNumber number;
+  private final PackStorage.PackOutput output;
+  private final List<PackIndexEntry> entries = new ArrayList<>();
+  private long storedBytes;
+  private IOException failure;
+
+  public PackWriter(PackNumber number, PackStorage storage) throws IOException {
+    this.number = number;
+    this.output = storage.create(number);
+    guarded(() -> output.write(PackCodec.encodeHeader(number)));
+  }
+
+  public PackNumber number() {
+    return number;
+  }
+
+  /** Bytes written so far. */
+  public long size() {
+    return output.position();
+  }
+
+  public int chunkCount() {
+    return entries.size();
+  }
+
+  public long storedBytes() {
+    return storedBytes;
+  }
+
+  /** Appends {@code stored[position, limit)} as the encoded form of chunk {@code id}. */
+  public PackIndexEntry append(ChunkId id, ChunkKind kind, ChunkEncoding encoding, int plainLength, ByteBuffer stored)
+      throws IOException {
+    long offset = output.position();
+    int length = stored.remaining();
+    guarded(() -> output.write(stored));
+    PackIndexEntry entry = new PackIndexEntry(id, offset, length, plainLength, kind, encoding);
+    entries.add(entry);
+    storedBytes += length;
+    return entry;
+  }
+
+  /** Writes the PackIndex and trailer and makes the pack durable. */
+  public List<PackIndexEntry> seal() throws IOException {
+    guarded(() -> {
+      output.write(PackCodec.encodeIndexAndTrailer(entries));
+      output.seal();
+    });
+    return List.copyOf(entries);
+  }
+
+  /** Gives up on the pack without sealing it. */
+  public void abandon() throws IOException {
+    output.close();
+  }
+
+  private interface IoAction {
+    void run() throws IOException;
+  }
+
+  private void guarded(IoAction action) throws IOException {
+    if (failure != null) {
+      throw new IOException("pack " + number + " failed earlier", failure);
+    }
+    try {
+      action.run();
+    } catch (IOException e) {
+      failure = e;
+      throw e;
+    }
+  }
+}

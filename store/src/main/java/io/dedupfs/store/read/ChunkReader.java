@@ -1,0 +1,98 @@
+package io.dedupfs.store.read;
+
+import io.dedupfs.store.ChunkNotFoundException;
+import io.dedupfs.store.CorruptDataException;
+import io.dedupfs.store.chunk.ChunkEncoding;
+import io.dedupfs.store.chunk.ChunkHasher;
+import io.dedupfs.store.chunk.ChunkId;
+import io.dedupfs.store.compress.ChunkDecompressor;
+import io.dedupfs.store.index.ChunkIndex;
+import io.dedupfs.store.index.ChunkLocation;
+import io.dedupfs.store.pack.PackStorage;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * Reads chunks back: index lookup, pack range read, decode, and verification of the plaintext
+ * against its id (FORMAT.md §8, invariant 7). Thread-safe; per-thread state is pooled.
+ */
+public final class ChunkReader implements AutoCloseable {
+  private final ChunkIndex index;
+  private final PackStorage packs;
+  private final ConcurrentLinkedQueue<Decoder> decoders = new ConcurrentLinkedQueue<>();
+
+  /** A decompressor, a hasher and a scratch buffer for stored bytes: what one read needs. */
+  private static final class Decoder {
+    final ChunkDecompressor decompressor = new ChunkDecompressor();
+    final ChunkHasher hasher = new ChunkHasher();
+    ByteBuffer scratch = ByteBuffer.allocateDirect(0);
+
+    ByteBuffer scratch(int length) {
+      if (scratch.capacity() < length) {
+        scratch = ByteBuffer.allocateDirect(length);
+      }
+      return scratch.clear().limit(length);
+    }
+  }
+
+  public ChunkReader(ChunkIndex index, PackStorage packs) {
+    this.index = index;
+    this.packs = packs;
+  }
+
+  public ChunkLocation locate(ChunkId id) throws IOException {
+    return index.find(id).orElseThrow(() -> new ChunkNotFoundException("chunk " + id + " is not in the index"));
+  }
+
+  /** Reads the chunk's plaintext into {@code dst} from its position; returns the length read. */
+  public int read(ChunkId id, ByteBuffer dst) throws IOException {
+    return read(id, locate(id), dst);
+  }
+
+  /** Reads a chunk whose location is known (for chunks not yet committed to the index). */
+  public int read(ChunkId id, ChunkLocation where, ByteBuffer dst) throws IOException {
+    String what = "chunk " + id + " in pack " + where.pack();
+    if (dst.remaining() < where.plainLength()) {
+      throw new IllegalArgumentException("buffer too small for " + what);
+    }
+    Decoder d = decoders.poll();
+    if (d == null) {
+      d = new Decoder();
+    }
+    try {
+      ByteBuffer plain = dst.slice(dst.position(), where.plainLength());
+      if (where.encoding() == ChunkEncoding.RAW) {
+        packs.read(where.pack(), where.offset(), plain.duplicate());
+      } else {
+        ByteBuffer stored = d.scratch(where.storedLength());
+        packs.read(where.pack(), where.offset(), stored);
+        d.decompressor.decompress(stored.flip(), plain, where.plainLength(), what);
+      }
+      if (!d.hasher.idOf(plain).equals(id)) {
+        throw new CorruptDataException(what + ": content does not match its id");
+      }
+      dst.position(dst.position() + where.plainLength());
+      return where.plainLength();
+    } finally {
+      decoders.add(d);
+    }
+  }
+
+  /** The chunk's plaintext as a new array. */
+  public byte[] readBytes(ChunkId id) throws IOException {
+    ChunkLocation where = locate(id);
+    ByteBuffer dst = ByteBuffer.allocateDirect(where.plainLength());
+    read(id, where, dst);
+    byte[] out = new byte[where.plainLength()];
+    dst.flip().get(out);
+    return out;
+  }
+
+  @Override
+  public void close() {
+    for (Decoder d; (d = decoders.poll()) != null; ) {
+      d.decompressor.close();
+    }
+  }
+}

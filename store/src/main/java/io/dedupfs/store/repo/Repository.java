@@ -1,0 +1,141 @@
+package io.dedupfs.store.repo;
+
+import io.dedupfs.store.StoreException;
+import io.dedupfs.store.index.ChunkIndex;
+import io.dedupfs.store.pack.LocalPackStorage;
+import io.dedupfs.store.pack.PackStorage;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * An open repository (FORMAT.md §2): its config, pack storage and index, held under the
+ * repository's exclusive lock until closed.
+ */
+public final class Repository implements AutoCloseable {
+  static final String CONFIG = "config";
+  static final String LOCK = "lock";
+  static final String PACKS = "packs";
+  static final String INDEX = "index";
+
+  private final Path path;
+  private final RepositoryConfig config;
+  private final RepositoryLock lock;
+  private final PackStorage packs;
+  private final ChunkIndex index;
+
+  private Repository(Path path, RepositoryConfig config, RepositoryLock lock, PackStorage packs, ChunkIndex index) {
+    this.path = path;
+    this.config = config;
+    this.lock = lock;
+    this.packs = packs;
+    this.index = index;
+  }
+
+  /** Options for opening: the LMDB map size (tests use a tiny one to exercise a full index). */
+  public record OpenOptions(long indexMapSize) {
+    public static final OpenOptions DEFAULT = new OpenOptions(ChunkIndex.DEFAULT_MAP_SIZE);
+  }
+
+  /** Creates a repository in {@code path}, which must not exist or be an empty directory. */
+  public static Repository init(Path path, RepositoryConfig config, OpenOptions options) throws IOException {
+    if (Files.exists(path)) {
+      if (!Files.isDirectory(path)) {
+        throw new StoreException(path + " exists and is not a directory");
+      }
+      try (var entries = Files.list(path)) {
+        if (entries.findAny().isPresent()) {
+          throw new StoreException(path + " is not empty; a repository is created in a new or empty directory");
+        }
+      }
+    }
+    Files.createDirectories(path);
+    RepositoryLock lock = RepositoryLock.acquire(path.resolve(LOCK));
+    try {
+      Files.createDirectories(path.resolve(PACKS));
+      ChunkIndex index = ChunkIndex.create(path.resolve(INDEX), config.repositoryId(), options.indexMapSize());
+      // The config goes last: a directory without one is not a repository, so a failed init is not mistaken for one.
+      writeAtomically(path.resolve(CONFIG), ConfigCodec.encode(config));
+      return new Repository(path, config, lock, new LocalPackStorage(path.resolve(PACKS)), index);
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
+    }
+  }
+
+  public static Repository open(Path path, OpenOptions options) throws IOException {
+    Path configFile = path.resolve(CONFIG);
+    if (!Files.isDirectory(path)) {
+      throw new NoSuchFileException(path.toString(), null, "no repository here (create one with dedupfs init)");
+    }
+    if (!Files.isRegularFile(configFile)) {
+      throw new NoSuchFileException(path.toString(), null, "not a dedupfs repository (no config file)");
+    }
+    RepositoryConfig config = ConfigCodec.decode(Files.readAllBytes(configFile));
+    RepositoryLock lock = RepositoryLock.acquire(path.resolve(LOCK));
+    try {
+      PackStorage packs = new LocalPackStorage(path.resolve(PACKS));
+      Path indexDir = path.resolve(INDEX);
+      ChunkIndex index;
+      if (ChunkIndex.exists(indexDir)) {
+        index = ChunkIndex.open(indexDir, config.repositoryId(), options.indexMapSize());
+      } else if (packs.list().isEmpty()) {
+        index = ChunkIndex.create(indexDir, config.repositoryId(), options.indexMapSize());
+      } else {
+        // FORMAT.md §8 invariant 6: an empty index beside existing packs would lose track of them.
+        throw new StoreException("repository " + path + " has packs but no index; rebuild it with dedupfs check --repair");
+      }
+      return new Repository(path, config, lock, packs, index);
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
+    }
+  }
+
+  private static void writeAtomically(Path target, byte[] bytes) throws IOException {
+    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(bytes));
+      ch.force(true);
+    }
+    try {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+    try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
+      dir.force(true);
+    }
+  }
+
+  public Path path() {
+    return path;
+  }
+
+  public RepositoryConfig config() {
+    return config;
+  }
+
+  public PackStorage packs() {
+    return packs;
+  }
+
+  public ChunkIndex index() {
+    return index;
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      index.close();
+    } finally {
+      lock.close();
+    }
+  }
+}

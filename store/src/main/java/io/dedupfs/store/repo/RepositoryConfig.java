@@ -1,0 +1,63 @@
+package io.dedupfs.store.repo;
+
+import java.security.SecureRandom;
+
+/**
+ * The contents of {@code REPO/config} (FORMAT.md §3). Immutable once the repository is created.
+ *
+ * @param repositoryId 16 random bytes naming this repository
+ * @param chunker chunk size parameters
+ * @param gearSeed seed of the chunker's gear table
+ * @param compression how chunks are compressed
+ * @param packTargetSize a pack is sealed once it holds about this many bytes
+ */
+public record RepositoryConfig(
+    byte[] repositoryId, ChunkerParameters chunker, long gearSeed, Compression compression, int packTargetSize) {
+  public static final int FORMAT_VERSION = 1;
+  public static final int DEFAULT_PACK_TARGET_SIZE = 32 << 20;
+  public static final int MIN_PACK_TARGET_SIZE = 1 << 20;
+  public static final int MAX_PACK_TARGET_SIZE = 1 << 30;
+
+  public RepositoryConfig {
+    if (repositoryId.length != 16) {
+      throw new IllegalArgumentException("repository id must be 16 bytes");
+    }
+    if (packTargetSize < MIN_PACK_TARGET_SIZE || packTargetSize > MAX_PACK_TARGET_SIZE) {
+      throw new IllegalArgumentException("pack target size must be 1 MiB .. 1 GiB, got " + packTargetSize);
+    }
+    repositoryId = repositoryId.clone();
+  }
+
+  /** A new configuration with a random repository id and gear seed. */
+  public static RepositoryConfig create(ChunkerParameters chunker, Compression compression) {
+    SecureRandom random = new SecureRandom();
+    byte[] id = new byte[16];
+    random.nextBytes(id);
+    return new RepositoryConfig(id, chunker, random.nextLong(), compression, DEFAULT_PACK_TARGET_SIZE);
+  }
+
+  @Override
+  public byte[] repositoryId() {
+    return repositoryId.clone();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof RepositoryConfig c
+        && java.util.Arrays.equals(repositoryId, c.repositoryId)
+        && chunker.equals(c.chunker)
+        && gearSeed == c.gearSeed
+        && compression.equals(c.compression)
+        && packTargetSize == c.packTargetSize;
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Arrays.hashCode(repositoryId);
+  }
+
+  @Override
+  public String toString() {
+    return "RepositoryConfig[chunker=" + chunker + ", compression=" + compression + ", packTarget=" + packTargetSize + "]";
+  }
+}
