@@ -63,13 +63,26 @@ public final class BufferPool {
     return new PooledBuffer(this, b.clear());
   }
 
-  /** Releases free buffers until a new one of {@code size} fits within the budget. */
-  private void makeRoom(int size) {
+  /**
+   * Releases free buffers until a new one of {@code size} fits within the budget, and counts it.
+   * Synchronized so that two allocations cannot both pass the check; allocation is the rare path.
+   * The caller holds permits for {@code size}, so buffers in use leave room for it once every free
+   * buffer is gone; the scan repeats because a buffer may be given back into a list already
+   * passed while its permits go to another thread.
+   */
+  private synchronized void makeRoom(int size) {
     long total = budget.totalBytes();
-    for (int i = CLASS_COUNT - 1; i >= 0 && allocatedBytes.get() + size > total; i--) {
-      for (ByteBuffer b; allocatedBytes.get() + size > total && (b = free[i].pollFirst()) != null; ) {
-        allocatedBytes.addAndGet(-b.capacity());
-        DirectMemory.release(b);
+    boolean evicted = true;
+    while (allocatedBytes.get() + size > total && evicted) {
+      evicted = false;
+      for (int i = CLASS_COUNT - 1; i >= 0 && allocatedBytes.get() + size > total; i--) {
+        ByteBuffer b = free[i].pollFirst();
+        if (b != null) {
+          allocatedBytes.addAndGet(-b.capacity());
+          DirectMemory.release(b);
+          evicted = true;
+          i++;
+        }
       }
     }
     allocatedBytes.addAndGet(size);

@@ -20,7 +20,8 @@ public final class MemoryBudget {
     if (totalBytes < UNIT || totalBytes / UNIT > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("memory budget out of range: " + totalBytes);
     }
-    this.totalBytes = totalBytes;
+    // Whole KiB only, so that what is reported in use is exactly what the permits say.
+    this.totalBytes = totalBytes / UNIT * UNIT;
     // Fair, so that a large request is not starved by a stream of small ones.
     this.permits = new Semaphore((int) (totalBytes / UNIT), true);
   }
@@ -31,6 +32,9 @@ public final class MemoryBudget {
 
   /** Takes permits for {@code bytes}, waiting as long as it takes. */
   public void acquire(long bytes) throws InterruptedException {
+    if (bytes > totalBytes) {
+      throw new IllegalArgumentException(bytes + " bytes can never fit a budget of " + totalBytes);
+    }
     int n = units(bytes);
     if (!permits.tryAcquire(n, 0, TimeUnit.NANOSECONDS)) {
       long start = System.nanoTime();

@@ -18,6 +18,9 @@ import java.util.List;
  * than keeping one per pack: a repository has more packs than a process may hold open files.
  */
 public final class LocalPackStorage implements PackStorage {
+  /** Lowercase hex, first digit 0–7: the names of non-negative 64-bit pack numbers. */
+  private static final java.util.regex.Pattern PACK_NAME = java.util.regex.Pattern.compile("[0-7][0-9a-f]{15}");
+
   private final Path root;
 
   public LocalPackStorage(Path root) {
@@ -66,14 +69,19 @@ public final class LocalPackStorage implements PackStorage {
     }
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root)) {
       for (Path dir : dirs) {
-        if (!Files.isDirectory(dir) || dir.getFileName().toString().length() != 2) {
+        if (!Files.isDirectory(dir)) {
           continue;
         }
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
           for (Path file : files) {
+            // Only names this storage would write, in the directory it would write them to:
+            // anything else is not a pack and must not stop the listing.
             String name = file.getFileName().toString();
-            if (name.length() == 16 && name.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
-              packs.add(PackNumber.parse(name));
+            if (PACK_NAME.matcher(name).matches() && Files.isRegularFile(file)) {
+              PackNumber number = PackNumber.parse(name);
+              if (number.directoryName().equals(dir.getFileName().toString())) {
+                packs.add(number);
+              }
             }
           }
         }

@@ -1,0 +1,405 @@
+package io.dedupfs.store.pack;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dedupfs.store.CorruptDataException;
+import io.dedupfs.store.FormatVersionException;
+import io.dedupfs.store.chunk.ChunkEncoding;
+import io.dedupfs.store.chunk.ChunkHasher;
+import io.dedupfs.store.chunk.ChunkId;
+import io.dedupfs.store.chunk.ChunkKind;
+import io.dedupfs.store.compress.ChunkCompressor;
+import io.dedupfs.store.compress.ChunkDecompressor;
+import io.dedupfs.store.repo.Compression;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Packs written by {@link PackWriter} into a {@link LocalPackStorage} and read back by
+ * {@link PackReader}, checked byte for byte against FORMAT.md §5, and the corruptions the reader
+ * must refuse.
+ */
+class PackCodecTest {
+  @TempDir Path tmp;
+
+  /** A chunk as the test wrote it: its plaintext and what the writer returned. */
+  record Written(byte[] plain, byte[] stored, PackIndexEntry entry) {}
+
+  static byte[] compressible(Random r, int length) {
+    byte[] b = new byte[length];
+    byte[] word = new byte[1 + r.nextInt(12)];
+    r.nextBytes(word);
+    for (int i = 0; i < length; i++) {
+      b[i] = (i % 97 == 0) ? (byte) r.nextInt() : word[i % word.length];
+    }
+    return b;
+  }
+
+  static ByteBuffer direct(byte[] bytes) {
+    return ByteBuffer.allocateDirect(bytes.length).put(bytes).flip();
+  }
+
+  static byte[] bytesOf(ByteBuffer b) {
+    byte[] out = new byte[b.remaining()];
+    b.duplicate().get(out);
+    return out;
+  }
+
+  /**
+   * Writes a pack of {@code count} chunks of random sizes, both encodings and both kinds: ZSTD
+   * chunks really compressed with {@link ChunkCompressor}, RAW chunks random bytes.
+   */
+  static List<Written> writePack(PackStorage storage, PackNumber number, int count, Random r) throws IOException {
+    List<Written> written = new ArrayList<>();
+    ChunkHasher hasher = new ChunkHasher();
+    try (ChunkCompressor compressor = new ChunkCompressor(new Compression(Compression.Algorithm.ZSTD, 3))) {
+      PackWriter writer = new PackWriter(number, storage);
+      assertEquals(PackCodec.HEADER_LENGTH, writer.size());
+      long storedSum = 0;
+      for (int i = 0; i < count; i++) {
+        ChunkKind kind = (i % 3 == 1) ? ChunkKind.TREE : ChunkKind.DATA;
+        boolean zstd = i % 2 == 0;
+        int length = 1 + r.nextInt(i % 4 == 3 ? 200_000 : 20_000);
+        byte[] plain;
+        byte[] stored;
+        ChunkEncoding encoding;
+        if (zstd) {
+          plain = compressible(r, length + 64);
+          ByteBuffer dst = ByteBuffer.allocateDirect(plain.length);
+          int n = compressor.compressIfSmaller(direct(plain), dst);
+          assertTrue(n > 0 && n < plain.length, "compressible data must compress");
+          stored = bytesOf(dst.limit(n).position(0));
+          encoding = ChunkEncoding.ZSTD;
+        } else {
+          plain = new byte[length];
+          r.nextBytes(plain);
+          stored = plain;
+          encoding = ChunkEncoding.RAW;
+        }
+        ChunkId id = hasher.idOf(plain);
+        long before = writer.size();
+        PackIndexEntry e = writer.append(id, kind, encoding, plain.length, ByteBuffer.wrap(stored));
+        assertEquals(before, e.offset());
+        assertEquals(stored.length, e.storedLength());
+        assertEquals(plain.length, e.plainLength());
+        assertEquals(kind, e.kind());
+        assertEquals(encoding, e.encoding());
+        assertEquals(id, e.id());
+        storedSum += stored.length;
+        written.add(new Written(plain, stored, e));
+      }
+      assertEquals(count, writer.chunkCount());
+      assertEquals(storedSum, writer.storedBytes());
+      assertEquals(PackCodec.HEADER_LENGTH + storedSum, writer.size());
+      List<PackIndexEntry> sealed = writer.seal();
+      assertEquals(written.stream().map(Written::entry).toList(), sealed);
+    }
+    return written;
+  }
+
+  Path packFile(PackNumber n) {
+    String hex = String.format(Locale.ROOT, "%016x", n.value());
+    return tmp.resolve("packs").resolve(hex.substring(14)).resolve(hex);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  @Test
+  void writeSealAndReadBackTheIndex() throws Exception {
+    LocalPackStorage storage = new LocalPackStorage(tmp.resolve("packs"));
+    PackNumber number = new PackNumber(0x1234_5678_9abcL);
+    List<Written> written = writePack(storage, number, 12, new Random(1));
+
+    // FORMAT.md §2: packs/HH/NNNNNNNNNNNNNNNN, HH the lowest byte.
+    Path file = tmp.resolve("packs/bc/0000123456789abc");
+    assertTrue(Files.isRegularFile(file), "pack must be at " + file);
+    try (var files = Files.walk(tmp.resolve("packs"))) {
+      assertEquals(1, files.filter(Files::isRegularFile).count(), "exactly one file is written");
+    }
+
+    List<PackIndexEntry> read = PackReader.readIndex(storage, number);
+    assertEquals(written.stream().map(Written::entry).toList(), read);
+    assertTrue(read.stream().anyMatch(e -> e.kind() == ChunkKind.TREE));
+    assertTrue(read.stream().anyMatch(e -> e.kind() == ChunkKind.DATA));
+    assertTrue(read.stream().anyMatch(e -> e.encoding() == ChunkEncoding.RAW));
+    assertTrue(read.stream().anyMatch(e -> e.encoding() == ChunkEncoding.ZSTD));
+
+    // Every chunk reads back from its offset and decodes to a plaintext that hashes to its id.
+    ChunkHasher hasher = new ChunkHasher();
+    try (ChunkDecompressor decompressor = new ChunkDecompressor()) {
+      for (Written w : written) {
+        PackIndexEntry e = w.entry();
+        ByteBuffer stored = ByteBuffer.allocateDirect(e.storedLength());
+        storage.read(number, e.offset(), stored);
+        assertArrayEquals(w.stored(), bytesOf(stored.flip()));
+        ByteBuffer plain;
+        if (e.encoding() == ChunkEncoding.ZSTD) {
+          plain = ByteBuffer.allocateDirect(e.plainLength());
+          decompressor.decompress(stored, plain, e.plainLength(), "chunk " + e.id());
+          plain.limit(e.plainLength()).position(0);
+        } else {
+          plain = stored;
+        }
+        assertArrayEquals(w.plain(), bytesOf(plain));
+        assertEquals(e.id(), hasher.idOf(plain));
+      }
+    }
+  }
+
+  /** Parses the file independently of PackCodec, following FORMAT.md §5 literally. */
+  @Test
+  void bytesOnDiskFollowTheFormat() throws Exception {
+    LocalPackStorage storage = new LocalPackStorage(tmp.resolve("packs"));
+    PackNumber number = new PackNumber(0x0102_0304_0506_0708L);
+    List<Written> written = writePack(storage, number, 5, new Random(2));
+    byte[] file = Files.readAllBytes(packFile(number));
+    ByteBuffer b = ByteBuffer.wrap(file);
+
+    assertEquals("DDFSPACK", new String(file, 0, 8, StandardCharsets.US_ASCII));
+    assertEquals(1, b.getShort(8), "version");
+    assertEquals(0, b.getShort(10), "flags");
+    assertEquals(0, b.getInt(12), "reserved");
+    assertEquals(0x0102_0304_0506_0708L, b.getLong(16), "pack number, big-endian");
+    assertEquals(1, file[16]);
+
+    int t = file.length - 48;
+    assertEquals("DDFSPEND", new String(file, t + 40, 8, StandardCharsets.US_ASCII));
+    assertEquals(0, b.getInt(t + 4), "trailer reserved");
+    int indexLength = b.getInt(t);
+    assertEquals(4 + 52 * written.size(), indexLength);
+    int indexStart = t - indexLength;
+    byte[] digest = MessageDigest.getInstance("SHA-256").digest(Arrays.copyOfRange(file, indexStart, t));
+    assertArrayEquals(digest, Arrays.copyOfRange(file, t + 8, t + 40), "trailer digest is SHA-256 of the PackIndex");
+    assertEquals(written.size(), b.getInt(indexStart));
+
+    long expectedOffset = 24;
+    for (int i = 0; i < written.size(); i++) {
+      int at = indexStart + 4 + 52 * i;
+      Written w = written.get(i);
+      assertArrayEquals(w.entry().id().toBytes(), Arrays.copyOfRange(file, at, at + 32));
+      assertEquals(expectedOffset, b.getLong(at + 32), "entry " + i + " offset");
+      assertEquals(w.stored().length, b.getInt(at + 40));
+      assertEquals(w.plain().length, b.getInt(at + 44));
+      assertEquals(w.entry().kind().code, file[at + 48]);
+      assertEquals(w.entry().encoding().code, file[at + 49]);
+      assertEquals(0, b.getShort(at + 50), "entry reserved");
+      assertArrayEquals(w.stored(), Arrays.copyOfRange(file, (int) expectedOffset, (int) expectedOffset + w.stored().length));
+      expectedOffset += w.stored().length;
+    }
+    assertEquals(indexStart, expectedOffset, "stored chunks are contiguous up to the PackIndex");
+  }
+
+  @Test
+  void emptyPackIsValid() throws Exception {
+    LocalPackStorage storage = new LocalPackStorage(tmp.resolve("packs"));
+    PackNumber number = new PackNumber(1);
+    assertEquals(List.of(), new PackWriter(number, storage).seal());
+    assertEquals(24 + 4 + 48, storage.size(number));
+    assertEquals(List.of(), PackReader.readIndex(storage, number));
+  }
+
+  @Test
+  void truncatedByOneByteIsCorrupt() throws Exception {
+    LocalPackStorage storage = new LocalPackStorage(tmp.resolve("packs"));
+    PackNumber number = new PackNumber(7);
+    writePack(storage, number, 4, new Random(3));
+    Path file = packFile(number);
+    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+      f.setLength(f.length() - 1);
+    }
+    assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number));
+  }
+
+  @Test
+  void anyFlippedByteInsideThePackIndexIsCorrupt() throws Exception {
+    LocalPackStorage storage = new LocalPackStorage(tmp.resolve("packs"));
+    PackNumber number = new PackNumber(0x100);
+    List<Written> written = writePack(storage, number, 3, new Random(4));
+    Path file = packFile(number);
+    byte[] good = Files.readAllBytes(file);
+    int indexLength = PackCodec.indexLength(written.size());
+    int indexStart = good.length - 48 - indexLength;
+    // Every byte of the PackIndex and of the trailer's length and digest fields.
+    for (int at = indexStart; at < good.length - 8; at++) {
+      if (at >= good.length - 48 + 4 && at < good.length - 48 + 8) {
+        continue; // trailer reserved field: not covered by the digest
+      }
+      byte[] bad = good.clone();
+      bad[at] ^= (byte) (1 << (at % 8));
+      Files.write(file, bad);
+      int where = at;
+      CorruptDataException e = assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number),
+          "flipped byte at " + where + " (index starts at " + indexStart + ", pack length " + good.length + ")");
+      assertTrue(e.getMessage().contains(number.toString()), "the error names the pack: " + e.getMessage());
+    }
+    Files.write(file, good);
+    assertEquals(written.size(), PackReader.readIndex(storage, number).size());
+  }
+
+  @Test
+  void damagedTrailerMagicIsCorrupt() throws Exception {
+    LocalPackStorage storage = new LocalPackStorage(tmp.resolve("packs"));
+    PackNumber number = new PackNumber(8);
+    writePack(storage, number, 2, new Random(5));
+    Path file = packFile(number);
+    byte[] bytes = Files.readAllBytes(file);
+    bytes[bytes.length - 1] ^= 1;
+    Files.write(file, bytes);
+    CorruptDataException e = assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number));
+    assertTrue(e.getMessage().contains("trailer"), e.getMessage());
+  }
+
+  @Test
+  void unsealedPackIsCorrupt() throws Exception {
+    LocalPackStorage storage = new LocalPackStorage(tmp.resolve("packs"));
+    Random r = new Random(6);
+    // A pack with chunks whose writer gave up before sealing (the crash case).
+    PackNumber number = new PackNumber(9);
+    PackWriter writer = new PackWriter(number, storage);
+    for (int i = 0; i < 3; i++) {
+      byte[] plain = new byte[1000 + r.nextInt(5000)];
+      r.nextBytes(plain);
+      writer.append(new ChunkHasher().idOf(plain), ChunkKind.DATA, ChunkEncoding.RAW, plain.length, ByteBuffer.wrap(plain));
+    }
+    writer.abandon();
+    assertTrue(storage.size(number) > 24);
+    CorruptDataException e = assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number));
+    String m = e.getMessage().toLowerCase(Locale.ROOT);
+    assertTrue(m.contains("unsealed") || m.contains("trailer"), "message must say the pack is unsealed: " + e.getMessage());
+
+    // A pack holding nothing but its header.
+    PackNumber empty = new PackNumber(10);
+    new PackWriter(empty, storage).abandon();
+    assertEquals(24, storage.size(empty));
+    CorruptDataException e2 = assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, empty));
+    String m2 = e2.getMessage().toLowerCase(Locale.ROOT);
+    assertTrue(m2.contains("seal") || m2.contains("trailer"), "message must say the pack is unsealed: " + e2.getMessage());
+  }
+
+  @Test
+  void bytesAppendedAfterTheTrailerAreCorrupt() throws Exception {
+    LocalPackStorage storage = new LocalPackStorage(tmp.resolve("packs"));
+    PackNumber number = new PackNumber(11);
+    writePack(storage, number, 2, new Random(7));
+    Path file = packFile(number);
+    byte[] bytes = Files.readAllBytes(file);
+    byte[] longer = Arrays.copyOf(bytes, bytes.length + 1);
+    Files.write(file, longer);
+    assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number));
+  }
+
+  @Test
+  void headerDamage() throws Exception {
+    LocalPackStorage storage = new LocalPackStorage(tmp.resolve("packs"));
+    PackNumber number = new PackNumber(12);
+    writePack(storage, number, 2, new Random(8));
+    Path file = packFile(number);
+    byte[] good = Files.readAllBytes(file);
+
+    byte[] magic = good.clone();
+    magic[3] ^= 0x20;
+    Files.write(file, magic);
+    assertThrows(FormatVersionException.class, () -> PackReader.readIndex(storage, number), "bad header magic");
+
+    byte[] version = good.clone();
+    version[9] = 2;
+    Files.write(file, version);
+    FormatVersionException v = assertThrows(FormatVersionException.class, () -> PackReader.readIndex(storage, number));
+    assertTrue(v.getMessage().contains("2") && v.getMessage().contains("1"), "names both versions: " + v.getMessage());
+
+    byte[] flags = good.clone();
+    flags[11] = 1; // bit 0: encrypted, not implemented by version 1 readers
+    Files.write(file, flags);
+    assertThrows(FormatVersionException.class, () -> PackReader.readIndex(storage, number), "unknown flag bit");
+
+    byte[] otherNumber = good.clone();
+    otherNumber[23] ^= 1;
+    Files.write(file, otherNumber);
+    assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number), "header names another pack");
+  }
+
+  @Test
+  void tooShortFilesAreCorrupt() throws Exception {
+    LocalPackStorage storage = new LocalPackStorage(tmp.resolve("packs"));
+    PackNumber number = new PackNumber(13);
+    Files.createDirectories(packFile(number).getParent());
+    for (int len : new int[] {0, 1, 23, 24, 75}) {
+      Files.write(packFile(number), new byte[len]);
+      assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number), len + " bytes");
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // PackCodec directly
+
+  @Test
+  void headerRoundTrip() throws Exception {
+    for (long n : new long[] {0, 1, 255, 256, Long.MAX_VALUE}) {
+      ByteBuffer h = PackCodec.encodeHeader(new PackNumber(n));
+      assertEquals(PackCodec.HEADER_LENGTH, h.remaining());
+      assertEquals(new PackNumber(n), PackCodec.decodeHeader(h, "test"));
+    }
+  }
+
+  @Test
+  void decodeIndexChecksPlacement() throws Exception {
+    ChunkId a = ChunkId.of(new byte[32]);
+    byte[] bid = new byte[32];
+    bid[0] = 1;
+    ChunkId b = ChunkId.of(bid);
+    PackIndexEntry e1 = new PackIndexEntry(a, 24, 100, 100, ChunkKind.DATA, ChunkEncoding.RAW);
+    PackIndexEntry e2 = new PackIndexEntry(b, 124, 50, 80, ChunkKind.TREE, ChunkEncoding.ZSTD);
+    ByteBuffer encoded = PackCodec.encodeIndexAndTrailer(List.of(e1, e2));
+    int indexLength = PackCodec.indexLength(2);
+    assertEquals(indexLength + PackCodec.TRAILER_LENGTH, encoded.remaining());
+    ByteBuffer index = encoded.duplicate().limit(indexLength);
+    ByteBuffer trailer = encoded.duplicate().position(indexLength).slice();
+    assertEquals(indexLength, PackCodec.decodeTrailerIndexLength(trailer, "t"));
+    long packLength = 24 + 150 + indexLength + 48;
+    assertEquals(List.of(e1, e2), PackCodec.decodeIndex(index.duplicate(), trailer, packLength, "t"));
+    // Chunks must end exactly where the PackIndex begins.
+    assertThrows(CorruptDataException.class, () -> PackCodec.decodeIndex(index.duplicate(), trailer, packLength + 1, "t"));
+    assertThrows(CorruptDataException.class, () -> PackCodec.decodeIndex(index.duplicate(), trailer, packLength - 1, "t"));
+    // Entries that are not contiguous are refused even with a matching digest.
+    PackIndexEntry gap = new PackIndexEntry(b, 125, 50, 80, ChunkKind.TREE, ChunkEncoding.ZSTD);
+    ByteBuffer gapped = PackCodec.encodeIndexAndTrailer(List.of(e1, gap));
+    assertThrows(CorruptDataException.class, () -> PackCodec.decodeIndex(gapped.duplicate().limit(indexLength),
+        gapped.duplicate().position(indexLength).slice(), packLength + 1, "t"));
+    // An unknown kind or encoding code with a matching digest is corruption, not a crash.
+    PackIndexEntry first = new PackIndexEntry(a, 24, 100, 100, ChunkKind.DATA, ChunkEncoding.RAW);
+    ByteBuffer one = PackCodec.encodeIndexAndTrailer(List.of(first));
+    byte[] raw = bytesOf(one);
+    raw[4 + 49] = 5; // encoding code 5
+    byte[] digest = MessageDigest.getInstance("SHA-256").digest(Arrays.copyOfRange(raw, 0, 4 + 52));
+    System.arraycopy(digest, 0, raw, 4 + 52 + 8, 32);
+    assertThrows(CorruptDataException.class, () -> PackCodec.decodeIndex(ByteBuffer.wrap(raw, 0, 56).slice(),
+        ByteBuffer.wrap(raw, 56, 48).slice(), 24 + 100 + 56 + 48, "t"));
+  }
+
+  @Test
+  void trailerWithImpossibleIndexLengthIsCorrupt() throws Exception {
+    ByteBuffer trailer = PackCodec.encodeIndexAndTrailer(List.of());
+    ByteBuffer t = trailer.duplicate().position(4).slice();
+    assertEquals(4, PackCodec.decodeTrailerIndexLength(t.duplicate(), "t"));
+    for (int bad : new int[] {0, 3, 5, 4 + 51, -1}) {
+      ByteBuffer copy = ByteBuffer.allocate(48).put(t.duplicate()).flip();
+      copy.putInt(0, bad);
+      assertThrows(CorruptDataException.class, () -> PackCodec.decodeTrailerIndexLength(copy, "t"), "length " + bad);
+    }
+  }
+}
