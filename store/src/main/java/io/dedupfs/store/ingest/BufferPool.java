@@ -2,14 +2,17 @@ package io.dedupfs.store.ingest;
 
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
-import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.ArrayDeque;
 
 /**
  * Direct buffers in fixed power-of-two size classes, reused so that steady-state ingest allocates
  * nothing. A buffer in use holds budget permits for its class size. Buffers kept free for reuse
  * plus buffers in use never exceed the budget: to make room for a new class, free buffers of
  * other classes are released to the OS at once rather than left for the garbage collector.
+ *
+ * <p>Free lists and the allocation count change only under the pool's lock, so a buffer is always
+ * either free or in use and the count is exact; a buffer in use holds permits, so once every free
+ * buffer is released a new one always fits. Pool calls happen per chunk, not per byte.
  */
 public final class BufferPool {
   public static final int SMALLEST_CLASS = 4 << 10;
@@ -17,15 +20,15 @@ public final class BufferPool {
   private static final int CLASS_COUNT = Integer.numberOfTrailingZeros(LARGEST_CLASS) - Integer.numberOfTrailingZeros(SMALLEST_CLASS) + 1;
 
   private final MemoryBudget budget;
-  private final ConcurrentLinkedDeque<ByteBuffer>[] free;
-  private final AtomicLong allocatedBytes = new AtomicLong();
+  private final ArrayDeque<ByteBuffer>[] free;
+  private long allocatedBytes;
 
   @SuppressWarnings("unchecked")
   public BufferPool(MemoryBudget budget) {
     this.budget = budget;
-    this.free = new ConcurrentLinkedDeque[CLASS_COUNT];
+    this.free = new ArrayDeque[CLASS_COUNT];
     for (int i = 0; i < CLASS_COUNT; i++) {
-      free[i] = new ConcurrentLinkedDeque<>();
+      free[i] = new ArrayDeque<>();
     }
   }
 
@@ -54,48 +57,35 @@ public final class BufferPool {
     return budget.tryAcquire(size) ? take(size) : null;
   }
 
-  private PooledBuffer take(int size) {
+  private synchronized PooledBuffer take(int size) {
     ByteBuffer b = free[classIndex(size)].pollFirst();
     if (b == null) {
-      makeRoom(size);
+      releaseFreeBuffersFor(size);
       b = ByteBuffer.allocateDirect(size);
+      allocatedBytes += size;
     }
     return new PooledBuffer(this, b.clear());
   }
 
-  /**
-   * Releases free buffers until a new one of {@code size} fits within the budget, and counts it.
-   * Synchronized so that two allocations cannot both pass the check; allocation is the rare path.
-   * The caller holds permits for {@code size}, so buffers in use leave room for it once every free
-   * buffer is gone; the scan repeats because a buffer may be given back into a list already
-   * passed while its permits go to another thread.
-   */
-  private synchronized void makeRoom(int size) {
+  /** Releases free buffers, largest first, until a new buffer of {@code size} fits within the budget. */
+  private void releaseFreeBuffersFor(int size) {
     long total = budget.totalBytes();
-    boolean evicted = true;
-    while (allocatedBytes.get() + size > total && evicted) {
-      evicted = false;
-      for (int i = CLASS_COUNT - 1; i >= 0 && allocatedBytes.get() + size > total; i--) {
-        ByteBuffer b = free[i].pollFirst();
-        if (b != null) {
-          allocatedBytes.addAndGet(-b.capacity());
-          DirectMemory.release(b);
-          evicted = true;
-          i++;
-        }
+    for (int i = CLASS_COUNT - 1; i >= 0 && allocatedBytes + size > total; i--) {
+      for (ByteBuffer b; allocatedBytes + size > total && (b = free[i].pollFirst()) != null; ) {
+        allocatedBytes -= b.capacity();
+        DirectMemory.release(b);
       }
     }
-    allocatedBytes.addAndGet(size);
   }
 
-  void giveBack(ByteBuffer b) {
+  synchronized void giveBack(ByteBuffer b) {
     free[classIndex(b.capacity())].addFirst(b);
     budget.release(b.capacity());
   }
 
   /** Bytes of direct memory the pool holds, in use or free. */
-  public long allocatedBytes() {
-    return allocatedBytes.get();
+  public synchronized long allocatedBytes() {
+    return allocatedBytes;
   }
 
   public MemoryBudget budget() {
