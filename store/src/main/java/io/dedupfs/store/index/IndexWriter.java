@@ -77,8 +77,19 @@ public final class IndexWriter implements AutoCloseable {
 
   /** Commits everything queued so far, then stops the thread. */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     queue.add(STOP);
-    thread.join();
+    boolean interrupted = false;
+    while (thread.isAlive()) {
+      try {
+        thread.join();
+      } catch (InterruptedException e) {
+        // The queued commits must finish before the index closes under them: wait, then re-interrupt.
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -23,7 +23,7 @@ public final class BufferPool {
   private final ArrayDeque<ByteBuffer>[] free;
   private long allocatedBytes;
 
-  @SuppressWarnings("unchecked")
+  @SuppressWarnings({"unchecked", "rawtypes"})
   public BufferPool(MemoryBudget budget) {
     this.budget = budget;
     this.free = new ArrayDeque[CLASS_COUNT];
@@ -93,6 +93,7 @@ public final class BufferPool {
   }
 
   /** Frees a direct buffer's memory now instead of whenever the collector gets to it. */
+  @SuppressWarnings("removal")
   private static final class DirectMemory {
     private static final sun.misc.Unsafe UNSAFE = unsafe();
 

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Streams one file's bytes into the pipeline: copies them into a staging buffer, finds chunk
@@ -14,13 +15,17 @@ import java.util.concurrent.CompletableFuture;
  * finished chunk is copied out into a buffer of its own size class. Stagings are capped as a
  * whole by the pipeline so that they can never hold the entire budget while chunk buffers wait
  * for it: when a staging may not grow, the chunk is cut where it is (a rare loss of boundary
- * stability, never of data).
+ * stability, never of data). When stagings are all taken, the pipeline may ask an idle stream (one
+ * not inside a call) to cut its chunk and give its staging up, so that any number of open streams
+ * can be written by any number of threads.
  */
 public final class ChunkStreamWriter implements AutoCloseable {
   private final IngestPipeline pipeline;
   private final Chunker chunker;
   private final int maxChunk;
   private final List<CompletableFuture<ChunkRef>> chunks = new ArrayList<>();
+  /** Held during every call, so that the pipeline can reclaim the staging of idle streams only. */
+  private final ReentrantLock busy = new ReentrantLock();
   private PooledBuffer staging;
   private int filled;
   private int scanned;
@@ -40,6 +45,15 @@ public final class ChunkStreamWriter implements AutoCloseable {
 
   /** Appends the bytes of {@code src} between position and limit, consuming them. */
   public void write(ByteBuffer src) throws InterruptedException {
+    busy.lock();
+    try {
+      writeLocked(src);
+    } finally {
+      busy.unlock();
+    }
+  }
+
+  private void writeLocked(ByteBuffer src) throws InterruptedException {
     if (finished) {
       throw new IllegalStateException("stream already finished");
     }
@@ -66,18 +80,52 @@ public final class ChunkStreamWriter implements AutoCloseable {
    * them is durable and indexed.
    */
   public CompletableFuture<List<ChunkRef>> finish() throws InterruptedException {
-    if (!finished) {
-      finished = true;
-      cutNow();
+    List<CompletableFuture<ChunkRef>> pending;
+    busy.lock();
+    try {
+      if (!finished) {
+        finished = true;
+        cutLocked();
+      }
+      // Captures the list, not the writer: thousands of finished streams may wait for one pack.
+      pending = List.copyOf(chunks);
+    } finally {
+      busy.unlock();
     }
-    // Captures the list, not the writer: thousands of finished streams may wait for one pack.
-    List<CompletableFuture<ChunkRef>> pending = List.copyOf(chunks);
     return CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0]))
         .thenApply(v -> pending.stream().map(CompletableFuture::join).toList());
   }
 
   /** Ends the current chunk where it stands and frees the staging buffer (for idle streams). */
   public void cutNow() throws InterruptedException {
+    busy.lock();
+    try {
+      cutLocked();
+    } finally {
+      busy.unlock();
+    }
+  }
+
+  /**
+   * Called by the pipeline from another stream's thread: cuts and gives up the staging buffer if
+   * this stream is not inside a call. Returns whether it did.
+   */
+  boolean giveUpStagingIfIdle() throws InterruptedException {
+    if (!busy.tryLock()) {
+      return false;
+    }
+    try {
+      if (staging == null) {
+        return false;
+      }
+      cutLocked();
+      return true;
+    } finally {
+      busy.unlock();
+    }
+  }
+
+  private void cutLocked() throws InterruptedException {
     if (filled > 0) {
       emit(filled);
     }
@@ -88,7 +136,7 @@ public final class ChunkStreamWriter implements AutoCloseable {
   private long ensureRoom(int hint) throws InterruptedException {
     if (staging == null) {
       long start = System.nanoTime();
-      staging = pipeline.acquireStaging(Math.min(Math.max(hint, 1), maxChunk));
+      staging = pipeline.acquireStaging(this, Math.min(Math.max(hint, 1), maxChunk));
       return System.nanoTime() - start;
     }
     if (filled < staging.capacity()) {
@@ -102,7 +150,7 @@ public final class ChunkStreamWriter implements AutoCloseable {
       return System.nanoTime() - start;
     }
     bigger.buffer().put(0, staging.buffer(), 0, filled);
-    pipeline.releaseStaging(staging);
+    pipeline.releaseStaging(null, staging);
     staging = bigger;
     return 0;
   }
@@ -138,7 +186,7 @@ public final class ChunkStreamWriter implements AutoCloseable {
 
   private void releaseStaging() {
     if (staging != null) {
-      pipeline.releaseStaging(staging);
+      pipeline.releaseStaging(this, staging);
       staging = null;
       filled = 0;
       scanned = 0;
@@ -148,7 +196,12 @@ public final class ChunkStreamWriter implements AutoCloseable {
   /** Abandons the stream: bytes not yet handed to the pipeline are dropped. */
   @Override
   public void close() {
-    finished = true;
-    releaseStaging();
+    busy.lock();
+    try {
+      finished = true;
+      releaseStaging();
+    } finally {
+      busy.unlock();
+    }
   }
 }

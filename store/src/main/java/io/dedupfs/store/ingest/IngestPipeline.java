@@ -19,8 +19,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -30,6 +32,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The bounded-memory ingest pipeline: streams are cut into chunks in the writers' threads, then
@@ -40,6 +44,9 @@ import java.util.concurrent.atomic.LongAdder;
 public final class IngestPipeline implements AutoCloseable {
   private static final ChunkJob STOP = new ChunkJob(null, 0, null);
   private static final int QUEUE_CAPACITY = 4096;
+  /** How long a stream waits for busy streams to finish their call before asking again. */
+  private static final long STAGING_RETRY_MILLIS = 20;
+  private static final Logger LOG = LoggerFactory.getLogger(IngestPipeline.class);
 
   private final ChunkIndex index;
   private final RepositoryConfig config;
@@ -70,6 +77,8 @@ public final class IngestPipeline implements AutoCloseable {
   private final Object stagingLock = new Object();
   private final long stagingLimit;
   private long stagingBytes;
+  /** Streams holding a staging buffer, oldest first: the order in which idle ones are asked to give it up. */
+  private final Set<ChunkStreamWriter> stagingHolders = new LinkedHashSet<>();
   private final Object idleLock = new Object();
   private long pendingJobs;
 
@@ -83,9 +92,10 @@ public final class IngestPipeline implements AutoCloseable {
     // Stagings may hold at most half of what the workers' scratch leaves, so chunk buffers always find room.
     this.stagingLimit = chunkBudget / 2;
     if (stagingLimit < largest) {
-      throw new IllegalArgumentException("memory budget too small: with " + settings.workers() + " workers and "
-          + (maxChunk >> 10) + " KiB chunks it must be at least "
-          + (((long) settings.workers() + 2) * largest >> 20) + " MiB");
+      long minimum = ((long) settings.workers() + 2) * largest;
+      throw new IllegalArgumentException("memory budget too small: with " + settings.workers() + " workers and a "
+          + maxChunk + "-byte maximum chunk it must be at least " + minimum + " bytes ("
+          + ((minimum + (1 << 20) - 1) >> 20) + " MiB)");
     }
     this.pool = new BufferPool(new MemoryBudget(settings.memoryBytes()));
     this.indexWriter = new IndexWriter(index, commitStage);
@@ -110,10 +120,13 @@ public final class IngestPipeline implements AutoCloseable {
     });
     long periodMillis = Math.max(100, settings.commitInterval().toMillis() / 4);
     sealTimer.scheduleWithFixedDelay(() -> {
+      // A scheduled task that throws is never run again: nothing may escape, or commits would stop.
       try {
         sink.sealIfOlderThan(settings.commitInterval());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+      } catch (Throwable e) {
+        LOG.error("periodic pack seal failed; will retry", e);
       }
     }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
   }
@@ -163,13 +176,35 @@ public final class IngestPipeline implements AutoCloseable {
     return chunkStage;
   }
 
-  PooledBuffer acquireStaging(int minCapacity) throws InterruptedException {
+  /**
+   * A staging buffer for {@code stream}. When stagings are at their cap, idle streams (oldest
+   * first) are asked to cut their chunk and give theirs up; streams inside a call always finish
+   * it, so waiting for them ends.
+   */
+  PooledBuffer acquireStaging(ChunkStreamWriter stream, int minCapacity) throws InterruptedException {
     int size = BufferPool.classSize(minCapacity);
-    synchronized (stagingLock) {
-      while (stagingBytes + size > stagingLimit) {
-        stagingLock.wait();
+    while (true) {
+      List<ChunkStreamWriter> holders;
+      synchronized (stagingLock) {
+        if (stagingBytes + size <= stagingLimit) {
+          stagingBytes += size;
+          stagingHolders.add(stream);
+          break;
+        }
+        holders = new ArrayList<>(stagingHolders);
       }
-      stagingBytes += size;
+      boolean reclaimed = false;
+      for (ChunkStreamWriter holder : holders) {
+        if (holder != stream && holder.giveUpStagingIfIdle()) {
+          reclaimed = true;
+          break;
+        }
+      }
+      if (!reclaimed) {
+        synchronized (stagingLock) {
+          stagingLock.wait(STAGING_RETRY_MILLIS);
+        }
+      }
     }
     return pool.acquire(size);
   }
@@ -186,11 +221,15 @@ public final class IngestPipeline implements AutoCloseable {
     return pool.acquire(size);
   }
 
-  void releaseStaging(PooledBuffer staging) {
+  /** Returns a staging buffer; {@code stream} is null when the stream keeps a bigger one instead. */
+  void releaseStaging(ChunkStreamWriter stream, PooledBuffer staging) {
     int size = staging.capacity();
     staging.close();
     synchronized (stagingLock) {
       stagingBytes -= size;
+      if (stream != null) {
+        stagingHolders.remove(stream);
+      }
       stagingLock.notifyAll();
     }
   }
@@ -292,20 +331,41 @@ public final class IngestPipeline implements AutoCloseable {
 
   /** Flushes, then stops every thread and returns every buffer. */
   @Override
-  public void close() throws IOException, InterruptedException {
+  public void close() throws IOException {
     try {
       flush();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while making written data durable");
     } finally {
       sealTimer.shutdownNow();
-      for (int i = 0; i < workers.size(); i++) {
-        queue.put(STOP);
-      }
-      for (Thread t : workers) {
-        t.join();
-      }
+      stopWorkers();
       sink.shutdown();
       indexWriter.close();
       workerScratch.forEach(PooledBuffer::close);
+    }
+  }
+
+  /** Stops the workers once they have drained the queue, even if this thread is interrupted. */
+  private void stopWorkers() {
+    boolean interrupted = Thread.interrupted();
+    for (int i = 0; i < workers.size(); i++) {
+      // The queue holds at most a few thousand jobs and the workers drain it, so offer succeeds.
+      while (!queue.offer(STOP)) {
+        Thread.onSpinWait();
+      }
+    }
+    for (Thread t : workers) {
+      while (t.isAlive()) {
+        try {
+          t.join();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 }

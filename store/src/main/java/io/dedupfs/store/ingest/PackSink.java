@@ -166,8 +166,19 @@ final class PackSink {
     return packsSealed.get();
   }
 
-  void shutdown() throws InterruptedException {
+  /** Lets queued seals finish, then stops the sealer threads. */
+  void shutdown() {
     sealers.shutdown();
-    sealers.awaitTermination(1, java.util.concurrent.TimeUnit.HOURS);
+    boolean interrupted = false;
+    while (!sealers.isTerminated()) {
+      try {
+        sealers.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -22,17 +22,25 @@ public final class ChunkReader implements AutoCloseable {
   private final PackStorage packs;
   private final ConcurrentLinkedQueue<Decoder> decoders = new ConcurrentLinkedQueue<>();
 
-  /** A decompressor, a hasher and a scratch buffer for stored bytes: what one read needs. */
+  /** A decompressor, a hasher and direct scratch buffers (zstd decodes between direct buffers only). */
   private static final class Decoder {
     final ChunkDecompressor decompressor = new ChunkDecompressor();
     final ChunkHasher hasher = new ChunkHasher();
-    ByteBuffer scratch = ByteBuffer.allocateDirect(0);
+    ByteBuffer stored = ByteBuffer.allocateDirect(0);
+    ByteBuffer plain = ByteBuffer.allocateDirect(0);
 
-    ByteBuffer scratch(int length) {
-      if (scratch.capacity() < length) {
-        scratch = ByteBuffer.allocateDirect(length);
+    ByteBuffer stored(int length) {
+      if (stored.capacity() < length) {
+        stored = ByteBuffer.allocateDirect(length);
       }
-      return scratch.clear().limit(length);
+      return stored.clear().limit(length);
+    }
+
+    ByteBuffer plain(int length) {
+      if (plain.capacity() < length) {
+        plain = ByteBuffer.allocateDirect(length);
+      }
+      return plain.clear().limit(length);
     }
   }
 
@@ -61,15 +69,19 @@ public final class ChunkReader implements AutoCloseable {
       d = new Decoder();
     }
     try {
-      ByteBuffer plain = dst.slice(dst.position(), where.plainLength());
+      ByteBuffer target = dst.slice(dst.position(), where.plainLength());
       if (where.encoding() == ChunkEncoding.RAW) {
-        packs.read(where.pack(), where.offset(), plain.duplicate());
+        packs.read(where.pack(), where.offset(), target.duplicate());
       } else {
-        ByteBuffer stored = d.scratch(where.storedLength());
+        ByteBuffer stored = d.stored(where.storedLength());
         packs.read(where.pack(), where.offset(), stored);
+        ByteBuffer plain = target.isDirect() ? target : d.plain(where.plainLength());
         d.decompressor.decompress(stored.flip(), plain, where.plainLength(), what);
+        if (plain != target) {
+          target.put(0, plain, 0, where.plainLength());
+        }
       }
-      if (!d.hasher.idOf(plain).equals(id)) {
+      if (!d.hasher.idOf(target).equals(id)) {
         throw new CorruptDataException(what + ": content does not match its id");
       }
       dst.position(dst.position() + where.plainLength());

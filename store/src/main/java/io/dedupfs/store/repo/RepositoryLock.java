@@ -6,49 +6,75 @@ import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The exclusive lock on a repository (FORMAT.md §7): an fcntl lock the kernel drops when the
  * process dies, plus a line naming the holder for the error a second opener sees.
+ *
+ * <p>fcntl locks belong to the process, and closing <em>any</em> descriptor of the file drops them
+ * all. So a second opener in this process must not open the lock file at all: locks held here are
+ * also kept in a process-wide table, checked first.
  */
 public final class RepositoryLock implements AutoCloseable {
+  private static final Map<Path, String> HELD_IN_THIS_PROCESS = new ConcurrentHashMap<>();
+
+  private final Path key;
   private final FileChannel channel;
   private final FileLock lock;
 
-  private RepositoryLock(FileChannel channel, FileLock lock) {
+  private RepositoryLock(Path key, FileChannel channel, FileLock lock) {
+    this.key = key;
     this.channel = channel;
     this.lock = lock;
   }
 
   public static RepositoryLock acquire(Path lockFile) throws IOException {
-    FileChannel channel =
-        FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-    FileLock lock;
+    Path key = lockFile.toAbsolutePath().normalize();
+    String line = "pid=" + ProcessHandle.current().pid() + " host=" + hostName() + " since=" + Instant.now();
+    String holder = HELD_IN_THIS_PROCESS.putIfAbsent(key, line);
+    if (holder != null) {
+      throw locked(lockFile, holder + ", this process");
+    }
     try {
-      lock = channel.tryLock();
-    } catch (OverlappingFileLockException e) {
-      lock = null;
-    } catch (IOException e) {
-      channel.close();
+      FileChannel channel =
+          FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      FileLock lock;
+      try {
+        lock = channel.tryLock();
+      } catch (IOException | RuntimeException e) {
+        channel.close();
+        throw e;
+      }
+      if (lock == null) {
+        String other = readHolder(channel);
+        channel.close();
+        throw locked(lockFile, other.isEmpty() ? "holder unknown" : other);
+      }
+      channel.truncate(0);
+      channel.write(ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+      channel.force(false);
+      return new RepositoryLock(key, channel, lock);
+    } catch (IOException | RuntimeException e) {
+      HELD_IN_THIS_PROCESS.remove(key, line);
       throw e;
     }
-    if (lock == null) {
-      channel.close();
-      String holder = Files.readString(lockFile, StandardCharsets.UTF_8).trim();
-      throw new RepositoryLockedException(
-          "repository " + lockFile.getParent() + " is in use by another process (" + (holder.isEmpty() ? "holder unknown" : holder) + ")");
-    }
-    String line = "pid=" + ProcessHandle.current().pid() + " host=" + hostName() + " since=" + Instant.now() + "\n";
-    channel.truncate(0);
-    channel.write(ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8)), 0);
-    channel.force(false);
-    return new RepositoryLock(channel, lock);
+  }
+
+  private static RepositoryLockedException locked(Path lockFile, String holder) {
+    return new RepositoryLockedException(
+        "repository " + lockFile.toAbsolutePath().getParent() + " is in use by another process (" + holder + ")");
+  }
+
+  private static String readHolder(FileChannel channel) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(512);
+    channel.read(b, 0);
+    return new String(b.array(), 0, b.position(), StandardCharsets.UTF_8).trim();
   }
 
   private static String hostName() {
@@ -66,6 +92,7 @@ public final class RepositoryLock implements AutoCloseable {
       lock.release();
     } finally {
       channel.close();
+      HELD_IN_THIS_PROCESS.remove(key);
     }
   }
 }
