@@ -132,22 +132,25 @@ public final class ChunkIndex implements AutoCloseable {
 
   /** The location of a chunk, if the index has it. */
   public Optional<ChunkLocation> find(ChunkId id) throws StoreException {
-    ByteBuffer key = chunkKey(id);
-    try (Txn<ByteBuffer> txn = env.txnRead()) {
-      ByteBuffer v = chunks.get(txn, key);
-      return v == null ? Optional.empty() : Optional.of(IndexCodec.decodeLocation(v));
-    } catch (LmdbException e) {
-      throw LmdbFailures.translate(e, "look up chunk " + id);
-    }
+    return get(chunks, chunkKey(id), IndexCodec::decodeLocation, "look up chunk " + id);
   }
 
   public Optional<PackRecord> findPack(PackNumber number) throws StoreException {
-    ByteBuffer key = packKey(number);
+    return get(packs, packKey(number), IndexCodec::decodePack, "look up pack " + number);
+  }
+
+  private interface ValueDecoder<T> {
+    T decode(ByteBuffer value) throws CorruptDataException;
+  }
+
+  /** One key in a short read transaction, decoded before the transaction ends (LMDB values live in the map). */
+  private <T> Optional<T> get(Dbi<ByteBuffer> table, ByteBuffer key, ValueDecoder<T> decoder, String action)
+      throws StoreException {
     try (Txn<ByteBuffer> txn = env.txnRead()) {
-      ByteBuffer v = packs.get(txn, key);
-      return v == null ? Optional.empty() : Optional.of(IndexCodec.decodePack(v));
+      ByteBuffer v = table.get(txn, key);
+      return v == null ? Optional.empty() : Optional.of(decoder.decode(v));
     } catch (LmdbException e) {
-      throw LmdbFailures.translate(e, "look up pack " + number);
+      throw LmdbFailures.translate(e, action);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.dedupfs.store.index;
 
+import io.dedupfs.store.concurrent.Uninterruptibly;
 import io.dedupfs.store.stats.StageStats;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,17 +80,7 @@ public final class IndexWriter implements AutoCloseable {
   @Override
   public void close() {
     queue.add(STOP);
-    boolean interrupted = false;
-    while (thread.isAlive()) {
-      try {
-        thread.join();
-      } catch (InterruptedException e) {
-        // The queued commits must finish before the index closes under them: wait, then re-interrupt.
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
+    // The queued commits must finish before the index closes under them.
+    Uninterruptibly.join(thread);
   }
 }

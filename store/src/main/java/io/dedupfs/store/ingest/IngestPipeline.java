@@ -8,6 +8,7 @@ import io.dedupfs.store.chunk.ChunkKind;
 import io.dedupfs.store.chunk.Chunker;
 import io.dedupfs.store.chunk.GearTable;
 import io.dedupfs.store.compress.ChunkCompressor;
+import io.dedupfs.store.concurrent.Uninterruptibly;
 import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.index.ChunkLocation;
 import io.dedupfs.store.index.IndexWriter;
@@ -348,24 +349,12 @@ public final class IngestPipeline implements AutoCloseable {
 
   /** Stops the workers once they have drained the queue, even if this thread is interrupted. */
   private void stopWorkers() {
-    boolean interrupted = Thread.interrupted();
     for (int i = 0; i < workers.size(); i++) {
-      // The queue holds at most a few thousand jobs and the workers drain it, so offer succeeds.
+      // The workers drain the queue, so room for the stop marker always comes.
       while (!queue.offer(STOP)) {
         Thread.onSpinWait();
       }
     }
-    for (Thread t : workers) {
-      while (t.isAlive()) {
-        try {
-          t.join();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
+    workers.forEach(Uninterruptibly::join);
   }
 }

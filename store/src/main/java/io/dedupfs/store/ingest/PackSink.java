@@ -2,6 +2,7 @@ package io.dedupfs.store.ingest;
 
 import io.dedupfs.store.chunk.ChunkEncoding;
 import io.dedupfs.store.chunk.ChunkKind;
+import io.dedupfs.store.concurrent.Uninterruptibly;
 import io.dedupfs.store.index.ChunkLocation;
 import io.dedupfs.store.index.IndexWriter;
 import io.dedupfs.store.index.PackCommit;
@@ -168,17 +169,6 @@ final class PackSink {
 
   /** Lets queued seals finish, then stops the sealer threads. */
   void shutdown() {
-    sealers.shutdown();
-    boolean interrupted = false;
-    while (!sealers.isTerminated()) {
-      try {
-        sealers.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
+    Uninterruptibly.shutdown(sealers);
   }
 }
