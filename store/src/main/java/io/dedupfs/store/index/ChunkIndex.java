@@ -12,8 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.lmdbjava.Dbi;
 import org.lmdbjava.DbiFlags;
@@ -41,6 +43,7 @@ public final class ChunkIndex implements AutoCloseable {
   private final Dbi<ByteBuffer> chunks;
   private final Dbi<ByteBuffer> packs;
   private final Dbi<ByteBuffer> meta;
+  private final Map<Table, Dbi<ByteBuffer>> tables = new EnumMap<>(Table.class);
   private final ThreadLocal<ByteBuffer> keyBuffer = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(64));
   private final ThreadLocal<ByteBuffer> valueBuffer = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(64));
 
@@ -49,6 +52,34 @@ public final class ChunkIndex implements AutoCloseable {
     this.chunks = env.openDbi("chunks", DbiFlags.MDB_CREATE);
     this.packs = env.openDbi("packs", DbiFlags.MDB_CREATE);
     this.meta = env.openDbi("meta", DbiFlags.MDB_CREATE);
+    for (Table t : Table.values()) {
+      tables.put(t, t == Table.META ? meta : env.openDbi(t.dbName, DbiFlags.MDB_CREATE));
+    }
+  }
+
+  /** The body of a transaction over the byte-level tables. */
+  public interface TransactionBody<T> {
+    T run(IndexTransaction tx) throws IOException;
+  }
+
+  /** Runs {@code body} in a read transaction. */
+  public <T> T read(TransactionBody<T> body) throws IOException {
+    try (Txn<ByteBuffer> txn = env.txnRead()) {
+      return body.run(new IndexTransaction(txn, tables));
+    } catch (LmdbException e) {
+      throw LmdbFailures.translate(e, "read the index");
+    }
+  }
+
+  /** Runs {@code body} in a write transaction, committed if it returns and aborted if it throws. */
+  public <T> T write(TransactionBody<T> body) throws IOException {
+    try (Txn<ByteBuffer> txn = env.txnWrite()) {
+      T result = body.run(new IndexTransaction(txn, tables));
+      txn.commit();
+      return result;
+    } catch (LmdbException e) {
+      throw LmdbFailures.translate(e, "write the index");
+    }
   }
 
   /** True if {@code dir} holds an index environment. */
@@ -95,7 +126,7 @@ public final class ChunkIndex implements AutoCloseable {
     try {
       Env<ByteBuffer> env = Env.create()
           .setMapSize(mapSize)
-          .setMaxDbs(8)
+          .setMaxDbs(16)
           .setMaxReaders(MAX_READERS)
           // NOTLS: read transactions are not tied to threads, so FUSE and worker threads can share them.
           .open(dir.toFile(), EnvFlags.MDB_NOTLS);

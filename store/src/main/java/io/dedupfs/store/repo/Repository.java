@@ -28,6 +28,7 @@ public final class Repository implements AutoCloseable {
   private final RepositoryLock lock;
   private final PackStorage packs;
   private final ChunkIndex index;
+  private boolean closed;
 
   private Repository(Path path, RepositoryConfig config, RepositoryLock lock, PackStorage packs, ChunkIndex index) {
     this.path = path;
@@ -130,8 +131,13 @@ public final class Repository implements AutoCloseable {
     return index;
   }
 
+  /** Closes the index, then releases the lock. Closing again does nothing. */
   @Override
-  public void close() throws IOException {
+  public synchronized void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    closed = true;
     try {
       index.close();
     } finally {

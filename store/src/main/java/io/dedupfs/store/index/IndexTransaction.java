@@ -1,0 +1,94 @@
+package io.dedupfs.store.index;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.lmdbjava.CursorIterable;
+import org.lmdbjava.Dbi;
+import org.lmdbjava.KeyRange;
+import org.lmdbjava.Txn;
+
+/**
+ * One LMDB transaction seen as byte arrays, for the store's own record codecs. Obtained from
+ * {@link ChunkIndex#read} or {@link ChunkIndex#write}; valid only inside that call and on its
+ * thread. Keys are compared as unsigned bytes.
+ */
+public final class IndexTransaction {
+  private static final int MAX_KEY = 511;
+
+  private final Txn<ByteBuffer> txn;
+  private final Map<Table, Dbi<ByteBuffer>> tables;
+  private final ByteBuffer key = ByteBuffer.allocateDirect(MAX_KEY);
+  private ByteBuffer value = ByteBuffer.allocateDirect(256);
+
+  IndexTransaction(Txn<ByteBuffer> txn, Map<Table, Dbi<ByteBuffer>> tables) {
+    this.txn = txn;
+    this.tables = tables;
+  }
+
+  /** An entry of a scan: copies of the key and value bytes. */
+  public record Entry(byte[] key, byte[] value) {}
+
+  public Optional<byte[]> get(Table table, byte[] k) {
+    ByteBuffer v = tables.get(table).get(txn, keyBuffer(k));
+    return v == null ? Optional.empty() : Optional.of(bytes(v));
+  }
+
+  public void put(Table table, byte[] k, byte[] v) {
+    tables.get(table).put(txn, keyBuffer(k), valueBuffer(v));
+  }
+
+  /** Deletes the key; returns whether it was there. */
+  public boolean delete(Table table, byte[] k) {
+    return tables.get(table).delete(txn, keyBuffer(k));
+  }
+
+  /**
+   * Up to {@code limit} entries whose keys start with {@code prefix}, in key order, beginning
+   * after the key {@code after} (or at the first such key when null).
+   */
+  public List<Entry> scan(Table table, byte[] prefix, byte[] after, int limit) {
+    List<Entry> out = new ArrayList<>();
+    if (limit <= 0) {
+      return out;
+    }
+    ByteBuffer start = keyBuffer(after == null ? prefix : after);
+    KeyRange<ByteBuffer> range = after == null ? KeyRange.atLeast(start) : KeyRange.greaterThan(start);
+    try (CursorIterable<ByteBuffer> cursor = tables.get(table).iterate(txn, range)) {
+      for (CursorIterable.KeyVal<ByteBuffer> kv : cursor) {
+        byte[] k = bytes(kv.key());
+        if (k.length < prefix.length || !Arrays.equals(k, 0, prefix.length, prefix, 0, prefix.length)) {
+          break;
+        }
+        out.add(new Entry(k, bytes(kv.val())));
+        if (out.size() == limit) {
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  private ByteBuffer keyBuffer(byte[] k) {
+    if (k.length == 0 || k.length > MAX_KEY) {
+      throw new IllegalArgumentException("index keys are 1.." + MAX_KEY + " bytes, got " + k.length);
+    }
+    return key.clear().put(k).flip();
+  }
+
+  private ByteBuffer valueBuffer(byte[] v) {
+    if (value.capacity() < v.length) {
+      value = ByteBuffer.allocateDirect(Math.max(v.length, value.capacity() * 2));
+    }
+    return value.clear().put(v).flip();
+  }
+
+  private static byte[] bytes(ByteBuffer b) {
+    byte[] out = new byte[b.remaining()];
+    b.duplicate().get(out);
+    return out;
+  }
+}

@@ -1,0 +1,16 @@
+package io.dedupfs.store.index;
+
+/** Tables of the index environment that other store packages read and write as bytes (FORMAT.md §6). */
+public enum Table {
+  META("meta"),
+  INODES("inodes"),
+  DIRENTS("dirents"),
+  SYMLINKS("symlinks"),
+  XATTRS("xattrs");
+
+  final String dbName;
+
+  Table(String dbName) {
+    this.dbName = dbName;
+  }
+}

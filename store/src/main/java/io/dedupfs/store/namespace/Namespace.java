@@ -1,0 +1,412 @@
+package io.dedupfs.store.namespace;
+
+import io.dedupfs.store.CorruptDataException;
+import io.dedupfs.store.index.ChunkIndex;
+import io.dedupfs.store.index.IndexTransaction;
+import io.dedupfs.store.index.Table;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The live tree (FORMAT.md §6.1) with POSIX semantics and no FUSE: inodes, directory entries,
+ * hard links, symlinks, device nodes and extended attributes. Every operation is one LMDB write
+ * transaction, so it happens wholly or not at all. Errors are java.nio exceptions whose reasons
+ * are the strerror texts of the errno a kernel filesystem would return.
+ */
+public final class Namespace {
+  public static final long ROOT = 1;
+  public static final int MAX_SYMLINK_TARGET = 4095;
+  public static final int MAX_XATTR_VALUE = 65536;
+  static final String IS_A_DIRECTORY = "Is a directory";
+  static final String NOT_A_DIRECTORY = "Not a directory";
+  static final String INVALID_ARGUMENT = "Invalid argument";
+  static final String NOT_PERMITTED = "Operation not permitted";
+  private static final byte[] NEXT_INODE = "next-inode".getBytes(StandardCharsets.US_ASCII);
+  private static final int DEFAULT_ROOT_MODE = Mode.S_IFDIR | 0755;
+
+  private final ChunkIndex index;
+  private final Clock clock;
+
+  private Namespace(ChunkIndex index, Clock clock) {
+    this.index = index;
+    this.clock = clock;
+  }
+
+  /** Opens the live tree of the index, creating the root directory (owned by root, 0755) if missing. */
+  public static Namespace open(ChunkIndex index, Clock clock) throws IOException {
+    Namespace ns = new Namespace(index, clock);
+    index.write(tx -> {
+      if (tx.get(Table.INODES, NamespaceCodec.inodeKey(ROOT)).isEmpty()) {
+        long now = ns.now();
+        ns.store(tx, new Inode(ROOT, DEFAULT_ROOT_MODE, 0, 0, 2, 0, now, now, now, 0, ROOT));
+        tx.put(Table.META, NEXT_INODE, ByteBuffer.allocate(8).putLong(0, ROOT + 1).array());
+      }
+      return null;
+    });
+    return ns;
+  }
+
+  private long now() {
+    Instant t = clock.instant();
+    return t.getEpochSecond() * 1_000_000_000L + t.getNano();
+  }
+
+  public Inode getattr(long inode) throws IOException {
+    return index.read(tx -> load(tx, inode));
+  }
+
+  public Optional<Inode> lookup(long parent, Name name) throws IOException {
+    return index.read(tx -> {
+      directory(tx, parent);
+      Optional<byte[]> entry = tx.get(Table.DIRENTS, NamespaceCodec.entryKey(parent, name));
+      return entry.isEmpty() ? Optional.empty() : Optional.of(load(tx, NamespaceCodec.direntInode(entry.get())));
+    });
+  }
+
+  /**
+   * Creates a directory, regular file, device node, fifo or socket. In a set-gid directory the
+   * new node takes the directory's group, and a new directory keeps the set-gid bit.
+   */
+  public Inode mknod(long parent, Name name, int mode, int uid, int gid, long rdev) throws IOException {
+    if (Mode.type(mode) == Mode.S_IFLNK || Mode.type(mode) == 0) {
+      throw new FileSystemException(describe(parent, name), null, INVALID_ARGUMENT);
+    }
+    return index.write(tx -> create(tx, parent, name, mode, uid, gid, rdev));
+  }
+
+  public Inode symlink(long parent, Name name, byte[] target, int uid, int gid) throws IOException {
+    if (target.length == 0 || target.length > MAX_SYMLINK_TARGET) {
+      throw new FileSystemException(describe(parent, name), null, INVALID_ARGUMENT);
+    }
+    return index.write(tx -> {
+      Inode link = create(tx, parent, name, Mode.S_IFLNK | 0777, uid, gid, 0);
+      Inode sized = new Inode(link.number(), link.mode(), link.uid(), link.gid(), link.nlink(), target.length,
+          link.atimeNanos(), link.mtimeNanos(), link.ctimeNanos(), 0, 0);
+      store(tx, sized);
+      tx.put(Table.SYMLINKS, NamespaceCodec.inodeKey(link.number()), target);
+      return sized;
+    });
+  }
+
+  public byte[] readlink(long inode) throws IOException {
+    return index.read(tx -> {
+      Inode i = load(tx, inode);
+      if (i.type() != Mode.S_IFLNK) {
+        throw new FileSystemException("inode " + inode, null, INVALID_ARGUMENT);
+      }
+      return tx.get(Table.SYMLINKS, NamespaceCodec.inodeKey(inode))
+          .orElseThrow(() -> new CorruptDataException("index: symlink " + inode + " has no target"));
+    });
+  }
+
+  /** Removes a non-directory entry; the inode goes with its last name. */
+  public void unlink(long parent, Name name) throws IOException {
+    index.write(tx -> {
+      Inode dir = directory(tx, parent);
+      Inode target = entry(tx, parent, name);
+      if (target.isDirectory()) {
+        throw new FileSystemException(describe(parent, name), null, IS_A_DIRECTORY);
+      }
+      long now = now();
+      tx.delete(Table.DIRENTS, NamespaceCodec.entryKey(parent, name));
+      dropLink(tx, target, now);
+      store(tx, dir.touched(now));
+      return null;
+    });
+  }
+
+  public void rmdir(long parent, Name name) throws IOException {
+    index.write(tx -> {
+      directory(tx, parent);
+      Inode target = entry(tx, parent, name);
+      if (!target.isDirectory()) {
+        throw new FileSystemException(describe(parent, name), null, NOT_A_DIRECTORY);
+      }
+      requireEmpty(tx, target, parent, name);
+      long now = now();
+      tx.delete(Table.DIRENTS, NamespaceCodec.entryKey(parent, name));
+      delete(tx, target.number());
+      Inode dir = load(tx, parent);
+      store(tx, dir.withNlink(dir.nlink() - 1, now).touched(now));
+      return null;
+    });
+  }
+
+  /**
+   * rename(2): moves an entry, replacing a destination of the same kind (an empty directory for a
+   * directory, a non-directory for a non-directory). Renaming onto another name of the same inode
+   * does nothing; a directory cannot move below itself.
+   */
+  public void rename(long srcParent, Name srcName, long dstParent, Name dstName) throws IOException {
+    index.write(tx -> {
+      directory(tx, srcParent);
+      directory(tx, dstParent);
+      Inode moved = entry(tx, srcParent, srcName);
+      if (moved.isDirectory() && isAncestorOrSelf(tx, moved.number(), dstParent)) {
+        throw new FileSystemException(describe(dstParent, dstName), null, INVALID_ARGUMENT);
+      }
+      Optional<byte[]> existing = tx.get(Table.DIRENTS, NamespaceCodec.entryKey(dstParent, dstName));
+      long now = now();
+      if (existing.isPresent()) {
+        Inode replaced = load(tx, NamespaceCodec.direntInode(existing.get()));
+        // As the kernel does, before any type check: a destination that contains the source is not empty.
+        if (replaced.isDirectory() && isAncestorOrSelf(tx, replaced.number(), srcParent)) {
+          throw new DirectoryNotEmptyException(describe(dstParent, dstName));
+        }
+        if (replaced.number() == moved.number()) {
+          return null;
+        }
+        if (moved.isDirectory() && !replaced.isDirectory()) {
+          throw new FileSystemException(describe(dstParent, dstName), null, NOT_A_DIRECTORY);
+        }
+        if (!moved.isDirectory() && replaced.isDirectory()) {
+          throw new FileSystemException(describe(dstParent, dstName), null, IS_A_DIRECTORY);
+        }
+        if (replaced.isDirectory()) {
+          requireEmpty(tx, replaced, dstParent, dstName);
+          delete(tx, replaced.number());
+          Inode dst = load(tx, dstParent);
+          store(tx, dst.withNlink(dst.nlink() - 1, now));
+        } else {
+          dropLink(tx, replaced, now);
+        }
+      }
+      tx.delete(Table.DIRENTS, NamespaceCodec.entryKey(srcParent, srcName));
+      tx.put(Table.DIRENTS, NamespaceCodec.entryKey(dstParent, dstName),
+          NamespaceCodec.encodeDirent(moved.number(), moved.type()));
+      if (moved.isDirectory() && srcParent != dstParent) {
+        Inode src = load(tx, srcParent);
+        store(tx, src.withNlink(src.nlink() - 1, now));
+        Inode dst = load(tx, dstParent);
+        store(tx, dst.withNlink(dst.nlink() + 1, now));
+        store(tx, load(tx, moved.number()).withParent(dstParent, now));
+      } else {
+        Inode m = load(tx, moved.number());
+        store(tx, m.withNlink(m.nlink(), now));
+      }
+      store(tx, load(tx, srcParent).touched(now));
+      store(tx, load(tx, dstParent).touched(now));
+      return null;
+    });
+  }
+
+  /** link(2): a new name for a non-directory. */
+  public Inode link(long inode, long newParent, Name newName) throws IOException {
+    return index.write(tx -> {
+      Inode target = load(tx, inode);
+      Inode dir = directory(tx, newParent);
+      byte[] key = NamespaceCodec.entryKey(newParent, newName);
+      // The kernel checks the new name before the target's type: EEXIST wins over EPERM.
+      if (tx.get(Table.DIRENTS, key).isPresent()) {
+        throw new FileAlreadyExistsException(describe(newParent, newName));
+      }
+      if (target.isDirectory()) {
+        throw new FileSystemException(describe(newParent, newName), null, NOT_PERMITTED);
+      }
+      long now = now();
+      tx.put(Table.DIRENTS, key, NamespaceCodec.encodeDirent(inode, target.type()));
+      Inode linked = target.withNlink(target.nlink() + 1, now);
+      store(tx, linked);
+      store(tx, dir.touched(now));
+      return linked;
+    });
+  }
+
+  /** Up to {@code limit} entries of a directory in name order, after {@code after} (null: from the start). */
+  public List<DirEntry> list(long directory, Name after, int limit) throws IOException {
+    return index.read(tx -> {
+      directory(tx, directory);
+      List<DirEntry> out = new ArrayList<>();
+      byte[] from = after == null ? null : NamespaceCodec.entryKey(directory, after);
+      for (IndexTransaction.Entry e : tx.scan(Table.DIRENTS, NamespaceCodec.prefix(directory), from, limit)) {
+        out.add(new DirEntry(NamespaceCodec.nameOf(e.key()), NamespaceCodec.direntInode(e.value()),
+            NamespaceCodec.direntType(e.value())));
+      }
+      return out;
+    });
+  }
+
+  /** chmod, chown, utimens; ctime becomes now. */
+  public Inode setAttributes(long inode, AttributeChange change) throws IOException {
+    return index.write(tx -> {
+      Inode i = load(tx, inode);
+      int mode = change.permissions() == null ? i.mode() : (i.mode() & Mode.S_IFMT) | (change.permissions() & Mode.PERMISSIONS);
+      Inode changed = new Inode(i.number(), mode,
+          change.uid() == null ? i.uid() : change.uid(),
+          change.gid() == null ? i.gid() : change.gid(),
+          i.nlink(), i.size(),
+          change.atimeNanos() == null ? i.atimeNanos() : change.atimeNanos(),
+          change.mtimeNanos() == null ? i.mtimeNanos() : change.mtimeNanos(),
+          now(), i.rdev(), i.parent());
+      store(tx, changed);
+      return changed;
+    });
+  }
+
+  public byte[] getXattr(long inode, byte[] name) throws IOException {
+    byte[] key = xattrKey(inode, name);
+    return index.read(tx -> {
+      load(tx, inode);
+      return tx.get(Table.XATTRS, key).orElseThrow(() -> new NoSuchAttributeException("inode " + inode, printable(name)));
+    });
+  }
+
+  public void setXattr(long inode, byte[] name, byte[] value, XattrMode mode) throws IOException {
+    byte[] key = xattrKey(inode, name);
+    if (value.length > MAX_XATTR_VALUE) {
+      throw new FileSystemException("inode " + inode, null, "Argument list too long");
+    }
+    index.write(tx -> {
+      Inode i = load(tx, inode);
+      boolean exists = tx.get(Table.XATTRS, key).isPresent();
+      if (exists && mode == XattrMode.CREATE) {
+        throw new FileAlreadyExistsException("inode " + inode, null, "attribute " + printable(name) + " exists");
+      }
+      if (!exists && mode == XattrMode.REPLACE) {
+        throw new NoSuchAttributeException("inode " + inode, printable(name));
+      }
+      tx.put(Table.XATTRS, key, value);
+      store(tx, i.withNlink(i.nlink(), now()));
+      return null;
+    });
+  }
+
+  public List<byte[]> listXattrs(long inode) throws IOException {
+    return index.read(tx -> {
+      load(tx, inode);
+      List<byte[]> names = new ArrayList<>();
+      for (IndexTransaction.Entry e : tx.scan(Table.XATTRS, NamespaceCodec.prefix(inode), null, Integer.MAX_VALUE)) {
+        names.add(java.util.Arrays.copyOfRange(e.key(), 8, e.key().length));
+      }
+      return names;
+    });
+  }
+
+  public void removeXattr(long inode, byte[] name) throws IOException {
+    byte[] key = xattrKey(inode, name);
+    index.write(tx -> {
+      Inode i = load(tx, inode);
+      if (!tx.delete(Table.XATTRS, key)) {
+        throw new NoSuchAttributeException("inode " + inode, printable(name));
+      }
+      store(tx, i.withNlink(i.nlink(), now()));
+      return null;
+    });
+  }
+
+  // ---------------------------------------------------------------- inside a transaction
+
+  private Inode create(IndexTransaction tx, long parent, Name name, int mode, int uid, int gid, long rdev)
+      throws IOException {
+    Inode dir = directory(tx, parent);
+    byte[] key = NamespaceCodec.entryKey(parent, name);
+    if (tx.get(Table.DIRENTS, key).isPresent()) {
+      throw new FileAlreadyExistsException(describe(parent, name));
+    }
+    boolean setGid = (dir.mode() & Mode.S_ISGID) != 0;
+    boolean isDir = Mode.isDirectory(mode);
+    int finalMode = isDir && setGid ? mode | Mode.S_ISGID : mode;
+    long number = allocate(tx);
+    long now = now();
+    Inode created = new Inode(number, finalMode, uid, setGid ? dir.gid() : gid, isDir ? 2 : 1, 0, now, now, now,
+        rdev, isDir ? parent : 0);
+    store(tx, created);
+    tx.put(Table.DIRENTS, key, NamespaceCodec.encodeDirent(number, Mode.type(finalMode)));
+    store(tx, (isDir ? dir.withNlink(dir.nlink() + 1, now) : dir).touched(now));
+    return created;
+  }
+
+  private long allocate(IndexTransaction tx) throws CorruptDataException {
+    byte[] v = tx.get(Table.META, NEXT_INODE)
+        .orElseThrow(() -> new CorruptDataException("index: no next-inode entry"));
+    long number = ByteBuffer.wrap(v).getLong(0);
+    tx.put(Table.META, NEXT_INODE, ByteBuffer.allocate(8).putLong(0, number + 1).array());
+    return number;
+  }
+
+  private void dropLink(IndexTransaction tx, Inode inode, long now) {
+    if (inode.nlink() <= 1) {
+      delete(tx, inode.number());
+    } else {
+      store(tx, inode.withNlink(inode.nlink() - 1, now));
+    }
+  }
+
+  private void delete(IndexTransaction tx, long number) {
+    tx.delete(Table.INODES, NamespaceCodec.inodeKey(number));
+    tx.delete(Table.SYMLINKS, NamespaceCodec.inodeKey(number));
+    for (IndexTransaction.Entry e : tx.scan(Table.XATTRS, NamespaceCodec.prefix(number), null, Integer.MAX_VALUE)) {
+      tx.delete(Table.XATTRS, e.key());
+    }
+  }
+
+  /** Whether directory {@code ancestor} is {@code directory} or above it. */
+  private boolean isAncestorOrSelf(IndexTransaction tx, long ancestor, long directory) throws IOException {
+    for (long d = directory; ; d = load(tx, d).parent()) {
+      if (d == ancestor) {
+        return true;
+      }
+      if (d == ROOT) {
+        return false;
+      }
+    }
+  }
+
+  private void requireEmpty(IndexTransaction tx, Inode dir, long parent, Name name) throws DirectoryNotEmptyException {
+    if (!tx.scan(Table.DIRENTS, NamespaceCodec.prefix(dir.number()), null, 1).isEmpty()) {
+      throw new DirectoryNotEmptyException(describe(parent, name));
+    }
+  }
+
+  private Inode load(IndexTransaction tx, long number) throws IOException {
+    byte[] v = tx.get(Table.INODES, NamespaceCodec.inodeKey(number))
+        .orElseThrow(() -> new NoSuchFileException("inode " + number));
+    return NamespaceCodec.decodeInode(number, v);
+  }
+
+  private void store(IndexTransaction tx, Inode inode) {
+    tx.put(Table.INODES, NamespaceCodec.inodeKey(inode.number()), NamespaceCodec.encodeInode(inode));
+  }
+
+  private Inode directory(IndexTransaction tx, long number) throws IOException {
+    Inode dir = load(tx, number);
+    if (!dir.isDirectory()) {
+      throw new FileSystemException("inode " + number, null, NOT_A_DIRECTORY);
+    }
+    return dir;
+  }
+
+  private Inode entry(IndexTransaction tx, long parent, Name name) throws IOException {
+    byte[] v = tx.get(Table.DIRENTS, NamespaceCodec.entryKey(parent, name))
+        .orElseThrow(() -> new NoSuchFileException(describe(parent, name)));
+    return load(tx, NamespaceCodec.direntInode(v));
+  }
+
+  private static byte[] xattrKey(long inode, byte[] name) {
+    if (name.length == 0 || name.length > Name.MAX_LENGTH) {
+      throw new IllegalArgumentException("an attribute name has 1.." + Name.MAX_LENGTH + " bytes");
+    }
+    byte[] key = new byte[8 + name.length];
+    ByteBuffer.wrap(key).putLong(0, inode);
+    System.arraycopy(name, 0, key, 8, name.length);
+    return key;
+  }
+
+  private static String describe(long parent, Name name) {
+    return "inode " + parent + "/" + name;
+  }
+
+  private static String printable(byte[] name) {
+    return new String(name, StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,206 @@
+package io.dedupfs.store.namespace;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dedupfs.store.repo.ChunkerParameters;
+import io.dedupfs.store.repo.Compression;
+import io.dedupfs.store.repo.Repository;
+import io.dedupfs.store.repo.RepositoryConfig;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class NamespaceTest {
+  private static final Instant T0 = Instant.parse("2026-11-23T10:15:30.123456789Z");
+  private static final long T0_NANOS = T0.getEpochSecond() * 1_000_000_000L + T0.getNano();
+  private static final int FILE = Mode.S_IFREG | 0644;
+  private static final int DIR = Mode.S_IFDIR | 0755;
+
+  @TempDir Path tmp;
+  private Repository repo;
+  private Namespace ns;
+
+  @BeforeEach
+  void open() throws Exception {
+    repo = Repository.init(tmp.resolve("repo"), RepositoryConfig.create(ChunkerParameters.DEFAULT, Compression.DEFAULT),
+        Repository.OpenOptions.DEFAULT);
+    ns = Namespace.open(repo.index(), Clock.fixed(T0, ZoneOffset.UTC));
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    repo.close();
+  }
+
+  private static String reason(FileSystemException e) {
+    return e.getReason();
+  }
+
+  @Test
+  void rootExistsWithStableNumberAndNanosecondTimes() throws Exception {
+    Inode root = ns.getattr(Namespace.ROOT);
+    assertTrue(root.isDirectory());
+    assertEquals(2, root.nlink());
+    Inode f = ns.mknod(Namespace.ROOT, Name.of("f"), FILE, 1000, 1000, 0);
+    assertEquals(T0_NANOS, f.mtimeNanos());
+    assertEquals(T0_NANOS, ns.getattr(Namespace.ROOT).mtimeNanos(), "creating an entry changes the directory's mtime");
+    assertEquals(1000, f.uid());
+    assertEquals(f, ns.lookup(Namespace.ROOT, Name.of("f")).orElseThrow());
+  }
+
+  @Test
+  void anyLinuxNameRoundTripsAsBytes() throws Exception {
+    byte[] invalidUtf8 = {(byte) 0xff, (byte) 0xfe, 'x', (byte) 0x80};
+    byte[] longest = new byte[Name.MAX_LENGTH];
+    Arrays.fill(longest, (byte) 'n');
+    byte[] odd = "tab\tnew\nline ☃ *?".getBytes(StandardCharsets.UTF_8);
+    for (byte[] n : List.of(invalidUtf8, longest, odd)) {
+      ns.mknod(Namespace.ROOT, Name.of(n), FILE, 0, 0, 0);
+    }
+    List<byte[]> listed = new ArrayList<>();
+    for (DirEntry e : ns.list(Namespace.ROOT, null, 100)) {
+      listed.add(e.name().bytes());
+    }
+    assertEquals(3, listed.size());
+    assertTrue(listed.stream().anyMatch(b -> Arrays.equals(b, invalidUtf8)));
+    assertTrue(listed.stream().anyMatch(b -> Arrays.equals(b, longest)));
+    assertTrue(listed.stream().anyMatch(b -> Arrays.equals(b, odd)));
+  }
+
+  @Test
+  void invalidNamesAreRefused() {
+    for (byte[] bad : List.of(new byte[0], new byte[256], "a/b".getBytes(StandardCharsets.UTF_8), new byte[] {'a', 0},
+        ".".getBytes(StandardCharsets.UTF_8), "..".getBytes(StandardCharsets.UTF_8))) {
+      assertThrows(IllegalArgumentException.class, () -> Name.of(bad), Arrays.toString(bad));
+    }
+  }
+
+  @Test
+  void listingResumesAfterAnyNameInByteOrder() throws Exception {
+    long dir = ns.mknod(Namespace.ROOT, Name.of("d"), DIR, 0, 0, 0).number();
+    for (int i = 0; i < 250; i++) {
+      ns.mknod(dir, Name.of(String.format("f%03d", i)), FILE, 0, 0, 0);
+    }
+    List<String> seen = new ArrayList<>();
+    Name after = null;
+    for (List<DirEntry> page; !(page = ns.list(dir, after, 64)).isEmpty(); after = page.get(page.size() - 1).name()) {
+      page.forEach(e -> seen.add(e.name().toString()));
+    }
+    assertEquals(250, seen.size());
+    assertEquals("f000", seen.get(0));
+    assertEquals("f249", seen.get(249));
+    assertEquals(seen.stream().sorted().toList(), seen);
+    assertTrue(ns.list(Namespace.ROOT, null, 10).stream().allMatch(e -> e.name().equals(Name.of("d"))),
+        "a subdirectory's entries are not the parent's");
+  }
+
+  @Test
+  void errnosTheLocalFilesystemTestCannotReach() throws Exception {
+    long dir = ns.mknod(Namespace.ROOT, Name.of("d"), DIR, 0, 0, 0).number();
+    long file = ns.mknod(Namespace.ROOT, Name.of("f"), FILE, 0, 0, 0).number();
+    assertEquals(Namespace.IS_A_DIRECTORY,
+        reason(assertThrows(FileSystemException.class, () -> ns.unlink(Namespace.ROOT, Name.of("d")))));
+    assertEquals(Namespace.NOT_A_DIRECTORY,
+        reason(assertThrows(FileSystemException.class, () -> ns.rmdir(Namespace.ROOT, Name.of("f")))));
+    assertEquals(Namespace.NOT_A_DIRECTORY,
+        reason(assertThrows(FileSystemException.class, () -> ns.mknod(file, Name.of("x"), FILE, 0, 0, 0))));
+    assertThrows(NoSuchFileException.class, () -> ns.getattr(9999));
+    assertThrows(FileAlreadyExistsException.class, () -> ns.mknod(Namespace.ROOT, Name.of("d"), FILE, 0, 0, 0));
+    assertEquals(Namespace.INVALID_ARGUMENT,
+        reason(assertThrows(FileSystemException.class, () -> ns.readlink(file))));
+    assertEquals(Namespace.INVALID_ARGUMENT, reason(assertThrows(FileSystemException.class,
+        () -> ns.mknod(dir, Name.of("l"), Mode.S_IFLNK | 0777, 0, 0, 0))));
+    assertEquals(2, ns.getattr(dir).nlink(), "failed operations change nothing");
+  }
+
+  @Test
+  void renameOntoAnotherNameOfTheSameInodeDoesNothing() throws Exception {
+    long f = ns.mknod(Namespace.ROOT, Name.of("a"), FILE, 0, 0, 0).number();
+    ns.link(f, Namespace.ROOT, Name.of("b"));
+    ns.rename(Namespace.ROOT, Name.of("a"), Namespace.ROOT, Name.of("b"));
+    assertEquals(2, ns.getattr(f).nlink());
+    assertTrue(ns.lookup(Namespace.ROOT, Name.of("a")).isPresent() && ns.lookup(Namespace.ROOT, Name.of("b")).isPresent());
+  }
+
+  @Test
+  void devicesSymlinksAndSetGidDirectories() throws Exception {
+    Inode chr = ns.mknod(Namespace.ROOT, Name.of("null"), Mode.S_IFCHR | 0666, 0, 0, (1L << 8) | 3);
+    assertEquals((1L << 8) | 3, ns.getattr(chr.number()).rdev());
+    byte[] target = {'.', '.', '/', (byte) 0xff};
+    Inode link = ns.symlink(Namespace.ROOT, Name.of("l"), target, 0, 0);
+    assertArrayEquals(target, ns.readlink(link.number()));
+    assertEquals(target.length, link.size());
+
+    Inode shared = ns.mknod(Namespace.ROOT, Name.of("shared"), DIR | Mode.S_ISGID, 0, 50, 0);
+    Inode file = ns.mknod(shared.number(), Name.of("f"), FILE, 1000, 1000, 0);
+    Inode sub = ns.mknod(shared.number(), Name.of("sub"), DIR, 1000, 1000, 0);
+    assertEquals(50, file.gid(), "a new node takes the set-gid directory's group");
+    assertEquals(50, sub.gid());
+    assertTrue((sub.mode() & Mode.S_ISGID) != 0, "a new directory keeps the set-gid bit");
+    assertEquals(0, file.mode() & Mode.S_ISGID);
+  }
+
+  @Test
+  void attributesChangeAndCtimeFollows() throws Exception {
+    long f = ns.mknod(Namespace.ROOT, Name.of("f"), FILE, 0, 0, 0).number();
+    Inode changed = ns.setAttributes(f, new AttributeChange(04750, 7, 8, 11L, 22L));
+    assertEquals(Mode.S_IFREG | 04750, changed.mode(), "the file type bits stay");
+    assertEquals(7, changed.uid());
+    assertEquals(8, changed.gid());
+    assertEquals(11L, changed.atimeNanos());
+    assertEquals(22L, changed.mtimeNanos());
+    assertEquals(changed, ns.getattr(f));
+  }
+
+  @Test
+  void extendedAttributesFollowSetxattrFlagsAndGoWithTheInode() throws Exception {
+    long f = ns.mknod(Namespace.ROOT, Name.of("f"), FILE, 0, 0, 0).number();
+    byte[] acl = "system.posix_acl_access".getBytes(StandardCharsets.US_ASCII);
+    byte[] user = "user.comment".getBytes(StandardCharsets.US_ASCII);
+    assertThrows(NoSuchAttributeException.class, () -> ns.getXattr(f, user));
+    assertThrows(NoSuchAttributeException.class, () -> ns.setXattr(f, user, new byte[1], XattrMode.REPLACE));
+    ns.setXattr(f, user, "v1".getBytes(StandardCharsets.UTF_8), XattrMode.CREATE);
+    assertThrows(FileAlreadyExistsException.class, () -> ns.setXattr(f, user, new byte[1], XattrMode.CREATE));
+    ns.setXattr(f, user, new byte[0], XattrMode.REPLACE);
+    ns.setXattr(f, acl, new byte[] {2, 0, 0, 0}, XattrMode.EITHER);
+    assertArrayEquals(new byte[0], ns.getXattr(f, user), "an empty value is a value");
+    assertEquals(2, ns.listXattrs(f).size());
+    ns.removeXattr(f, acl);
+    assertThrows(NoSuchAttributeException.class, () -> ns.removeXattr(f, acl));
+    assertEquals(1, ns.listXattrs(f).size());
+
+    long g = ns.mknod(Namespace.ROOT, Name.of("g"), FILE, 0, 0, 0).number();
+    ns.setXattr(g, user, new byte[] {1}, XattrMode.EITHER);
+    ns.unlink(Namespace.ROOT, Name.of("g"));
+    assertThrows(NoSuchFileException.class, () -> ns.listXattrs(g));
+    assertEquals(1, ns.listXattrs(f).size(), "another inode's attributes are untouched");
+  }
+
+  @Test
+  void inodeNumbersAreNeverReusedAndSurviveReopening() throws Exception {
+    long a = ns.mknod(Namespace.ROOT, Name.of("a"), FILE, 0, 0, 0).number();
+    ns.unlink(Namespace.ROOT, Name.of("a"));
+    repo.close();
+    repo = Repository.open(tmp.resolve("repo"), Repository.OpenOptions.DEFAULT);
+    ns = Namespace.open(repo.index(), Clock.fixed(T0, ZoneOffset.UTC));
+    long b = ns.mknod(Namespace.ROOT, Name.of("b"), FILE, 0, 0, 0).number();
+    assertTrue(b > a, "a new inode after reopening gets a number never used before: " + a + " then " + b);
+    assertFalse(ns.lookup(Namespace.ROOT, Name.of("a")).isPresent());
+  }
+}
