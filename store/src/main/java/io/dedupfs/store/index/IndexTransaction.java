@@ -6,8 +6,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.lmdbjava.Cursor;
 import org.lmdbjava.CursorIterable;
 import org.lmdbjava.Dbi;
+import org.lmdbjava.GetOp;
 import org.lmdbjava.KeyRange;
 import org.lmdbjava.Txn;
 
@@ -51,12 +53,42 @@ public final class IndexTransaction {
    * after the key {@code after} (or at the first such key when null).
    */
   public List<Entry> scan(Table table, byte[] prefix, byte[] after, int limit) {
+    ByteBuffer start = keyBuffer(after == null ? prefix : after);
+    return scan(table, prefix, after == null ? KeyRange.atLeast(start) : KeyRange.greaterThan(start), limit);
+  }
+
+  /** Up to {@code limit} entries whose keys start with {@code prefix}, from key {@code from} on (inclusive). */
+  public List<Entry> scanFrom(Table table, byte[] prefix, byte[] from, int limit) {
+    return scan(table, prefix, KeyRange.atLeast(keyBuffer(from)), limit);
+  }
+
+  /** The entry with the greatest key at most {@code key} among keys starting with {@code prefix}. */
+  public Optional<Entry> floor(Table table, byte[] prefix, byte[] key) {
+    // An explicit cursor: set-range lands on the first key at least `key`; the floor is that key
+    // if equal, else the one before it, or the last key of the table when none is greater.
+    try (Cursor<ByteBuffer> cursor = tables.get(table).openCursor(txn)) {
+      boolean positioned;
+      if (cursor.get(keyBuffer(key), GetOp.MDB_SET_RANGE)) {
+        positioned = Arrays.equals(bytes(cursor.key()), key) || cursor.prev();
+      } else {
+        positioned = cursor.last();
+      }
+      if (!positioned) {
+        return Optional.empty();
+      }
+      byte[] k = bytes(cursor.key());
+      if (k.length < prefix.length || !Arrays.equals(k, 0, prefix.length, prefix, 0, prefix.length)) {
+        return Optional.empty();
+      }
+      return Optional.of(new Entry(k, bytes(cursor.val())));
+    }
+  }
+
+  private List<Entry> scan(Table table, byte[] prefix, KeyRange<ByteBuffer> range, int limit) {
     List<Entry> out = new ArrayList<>();
     if (limit <= 0) {
       return out;
     }
-    ByteBuffer start = keyBuffer(after == null ? prefix : after);
-    KeyRange<ByteBuffer> range = after == null ? KeyRange.atLeast(start) : KeyRange.greaterThan(start);
     try (CursorIterable<ByteBuffer> cursor = tables.get(table).iterate(txn, range)) {
       for (CursorIterable.KeyVal<ByteBuffer> kv : cursor) {
         byte[] k = bytes(kv.key());

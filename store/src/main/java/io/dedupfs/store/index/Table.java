@@ -6,7 +6,8 @@ public enum Table {
   INODES("inodes"),
   DIRENTS("dirents"),
   SYMLINKS("symlinks"),
-  XATTRS("xattrs");
+  XATTRS("xattrs"),
+  EXTENTS("extents");
 
   final String dbName;
 

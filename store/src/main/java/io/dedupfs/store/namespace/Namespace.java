@@ -304,7 +304,113 @@ public final class Namespace {
     });
   }
 
+  /**
+   * Replaces the bytes {@code [offset, offset + length)} of a regular file with {@code extents},
+   * which lie within that range in order; parts of the range they leave out become holes. The
+   * file grows to cover the range; mtime and ctime become now. The chunks must already be indexed.
+   */
+  public Inode replaceRange(long inode, long offset, long length, List<Extent> extents) throws IOException {
+    long end = offset + length;
+    long next = offset;
+    for (Extent e : extents) {
+      if (e.fileOffset() < next || e.end() > end) {
+        throw new IllegalArgumentException("extents must lie in order within [" + offset + ", " + end + ")");
+      }
+      next = e.end();
+    }
+    return index.write(tx -> {
+      Inode file = regularFile(tx, inode);
+      cut(tx, inode, offset, end);
+      for (Extent e : extents) {
+        tx.put(Table.EXTENTS, NamespaceCodec.extentKey(inode, e.fileOffset()), NamespaceCodec.encodeExtent(e));
+      }
+      long now = now();
+      Inode changed = new Inode(inode, file.mode(), file.uid(), file.gid(), file.nlink(), Math.max(file.size(), end),
+          file.atimeNanos(), now, now, file.rdev(), file.parent());
+      store(tx, changed);
+      return changed;
+    });
+  }
+
+  /** truncate(2): the file ends at {@code size}; bytes past it are gone, growth reads as zeros. */
+  public Inode truncate(long inode, long size) throws IOException {
+    if (size < 0) {
+      throw new FileSystemException("inode " + inode, null, INVALID_ARGUMENT);
+    }
+    return index.write(tx -> {
+      Inode file = regularFile(tx, inode);
+      cut(tx, inode, size, Long.MAX_VALUE);
+      long now = now();
+      Inode changed = new Inode(inode, file.mode(), file.uid(), file.gid(), file.nlink(), size, file.atimeNanos(),
+          now, now, file.rdev(), file.parent());
+      store(tx, changed);
+      return changed;
+    });
+  }
+
+  /** The extents of a file within {@code [offset, offset + length)}, clipped to it, in order; gaps are holes. */
+  public List<Extent> extents(long inode, long offset, long length) throws IOException {
+    long end = offset + length;
+    return index.read(tx -> {
+      regularFile(tx, inode);
+      List<Extent> out = new ArrayList<>();
+      for (Extent e : overlapping(tx, inode, offset, end, Integer.MAX_VALUE)) {
+        out.add(e.clip(offset, end));
+      }
+      return out;
+    });
+  }
+
   // ---------------------------------------------------------------- inside a transaction
+
+  /** Every extent overlapping {@code [from, to)}: the one starting before {@code from}, if it reaches in, then those starting inside. */
+  private List<Extent> overlapping(IndexTransaction tx, long inode, long from, long to, int limit) throws IOException {
+    List<Extent> out = new ArrayList<>();
+    byte[] prefix = NamespaceCodec.prefix(inode);
+    if (from > 0) {
+      Optional<IndexTransaction.Entry> before = tx.floor(Table.EXTENTS, prefix, NamespaceCodec.extentKey(inode, from - 1));
+      if (before.isPresent()) {
+        Extent e = NamespaceCodec.decodeExtent(before.get().key(), before.get().value());
+        if (e.end() > from) {
+          out.add(e);
+        }
+      }
+    }
+    for (IndexTransaction.Entry entry : tx.scanFrom(Table.EXTENTS, prefix, NamespaceCodec.extentKey(inode, from), limit)) {
+      Extent e = NamespaceCodec.decodeExtent(entry.key(), entry.value());
+      if (e.fileOffset() >= to) {
+        break;
+      }
+      out.add(e);
+    }
+    return out;
+  }
+
+  /** Removes the bytes {@code [from, to)} from a file's extents, keeping the parts outside. */
+  private void cut(IndexTransaction tx, long inode, long from, long to) throws IOException {
+    for (Extent e : overlapping(tx, inode, from, to, Integer.MAX_VALUE)) {
+      tx.delete(Table.EXTENTS, NamespaceCodec.extentKey(inode, e.fileOffset()));
+      if (e.fileOffset() < from) {
+        Extent head = e.clip(e.fileOffset(), from);
+        tx.put(Table.EXTENTS, NamespaceCodec.extentKey(inode, head.fileOffset()), NamespaceCodec.encodeExtent(head));
+      }
+      if (e.end() > to) {
+        Extent tail = e.clip(to, e.end());
+        tx.put(Table.EXTENTS, NamespaceCodec.extentKey(inode, tail.fileOffset()), NamespaceCodec.encodeExtent(tail));
+      }
+    }
+  }
+
+  private Inode regularFile(IndexTransaction tx, long number) throws IOException {
+    Inode file = load(tx, number);
+    if (file.isDirectory()) {
+      throw new FileSystemException("inode " + number, null, IS_A_DIRECTORY);
+    }
+    if (file.type() != Mode.S_IFREG) {
+      throw new FileSystemException("inode " + number, null, INVALID_ARGUMENT);
+    }
+    return file;
+  }
 
   private Inode create(IndexTransaction tx, long parent, Name name, int mode, int uid, int gid, long rdev)
       throws IOException {
@@ -345,8 +451,10 @@ public final class Namespace {
   private void delete(IndexTransaction tx, long number) {
     tx.delete(Table.INODES, NamespaceCodec.inodeKey(number));
     tx.delete(Table.SYMLINKS, NamespaceCodec.inodeKey(number));
-    for (IndexTransaction.Entry e : tx.scan(Table.XATTRS, NamespaceCodec.prefix(number), null, Integer.MAX_VALUE)) {
-      tx.delete(Table.XATTRS, e.key());
+    for (Table t : new Table[] {Table.XATTRS, Table.EXTENTS}) {
+      for (IndexTransaction.Entry e : tx.scan(t, NamespaceCodec.prefix(number), null, Integer.MAX_VALUE)) {
+        tx.delete(t, e.key());
+      }
     }
   }
 

@@ -17,6 +17,9 @@ final class NamespaceCodec {
   static final int INODE_OFFSET_PARENT = 56;
   static final int INODE_LENGTH = 64;
   static final int DIRENT_LENGTH = 9;
+  static final int EXTENT_OFFSET_CHUNK_OFFSET = 32;
+  static final int EXTENT_OFFSET_LENGTH = 36;
+  static final int EXTENT_LENGTH = 40;
 
   private NamespaceCodec() {}
 
@@ -68,6 +71,30 @@ final class NamespaceCodec {
 
   static Name nameOf(byte[] entryKey) {
     return Name.of(java.util.Arrays.copyOfRange(entryKey, 8, entryKey.length));
+  }
+
+  static byte[] extentKey(long inode, long fileOffset) {
+    return ByteBuffer.allocate(16).putLong(0, inode).putLong(8, fileOffset).array();
+  }
+
+  static byte[] encodeExtent(Extent e) {
+    ByteBuffer b = ByteBuffer.allocate(EXTENT_LENGTH);
+    e.chunk().writeTo(b);
+    return b.putInt(EXTENT_OFFSET_CHUNK_OFFSET, e.chunkOffset()).putInt(EXTENT_OFFSET_LENGTH, e.length()).array();
+  }
+
+  static Extent decodeExtent(byte[] key, byte[] value) throws CorruptDataException {
+    if (key.length != 16 || value.length != EXTENT_LENGTH) {
+      throw new CorruptDataException("index: extent entry has a " + key.length + "-byte key and a " + value.length
+          + "-byte value, expected 16 and " + EXTENT_LENGTH);
+    }
+    ByteBuffer v = ByteBuffer.wrap(value);
+    try {
+      return new Extent(ByteBuffer.wrap(key).getLong(8), io.dedupfs.store.chunk.ChunkId.read(v),
+          v.getInt(EXTENT_OFFSET_CHUNK_OFFSET), v.getInt(EXTENT_OFFSET_LENGTH));
+    } catch (IllegalArgumentException e) {
+      throw new CorruptDataException("index: " + e.getMessage(), e);
+    }
   }
 
   static byte[] encodeDirent(long child, int type) {
