@@ -160,6 +160,15 @@ public final class IngestPipeline implements AutoCloseable {
     }
   }
 
+  /**
+   * Seals the open pack now, so that chunks already appended become durable without waiting for
+   * the pack to fill or age. Unlike {@link #flush()} it does not wait for other writers' queued
+   * chunks, so a busy pipeline cannot delay it.
+   */
+  public void sealOpenPack() throws InterruptedException {
+    sink.sealAll();
+  }
+
   public IngestStats stats() {
     return new IngestStats(
         List.of(chunkStage.snapshot(), hashStage.snapshot(), lookupStage.snapshot(), compressStage.snapshot(),

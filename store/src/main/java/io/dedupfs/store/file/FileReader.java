@@ -1,0 +1,89 @@
+package io.dedupfs.store.file;
+
+import io.dedupfs.store.chunk.ChunkId;
+import io.dedupfs.store.namespace.Extent;
+import io.dedupfs.store.namespace.Namespace;
+import io.dedupfs.store.read.ChunkReader;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Reads the committed bytes of regular files through their extents: holes as zeros, chunks
+ * decoded once into a cache bounded in bytes (reads come in pieces much smaller than a chunk).
+ * Thread-safe.
+ */
+public final class FileReader {
+  private final Namespace namespace;
+  private final ChunkReader chunks;
+  private final ChunkCache cache;
+
+  public FileReader(Namespace namespace, ChunkReader chunks, long cacheBytes) {
+    this.namespace = namespace;
+    this.chunks = chunks;
+    this.cache = new ChunkCache(cacheBytes);
+  }
+
+  /**
+   * Reads up to {@code dst.remaining()} bytes at {@code offset} into {@code dst}, stopping at the
+   * end of the file; returns the number read (0 at or past the end).
+   */
+  public int read(long inode, long offset, ByteBuffer dst) throws IOException {
+    long size = namespace.getattr(inode).size();
+    int length = (int) Math.max(0, Math.min(dst.remaining(), size - offset));
+    if (length == 0) {
+      return 0;
+    }
+    int base = dst.position();
+    long at = offset;
+    for (Extent e : namespace.extents(inode, offset, length)) {
+      zero(dst, base + (int) (at - offset), (int) (e.fileOffset() - at));
+      byte[] plain = cache.get(e.chunk());
+      if (plain == null) {
+        plain = chunks.readBytes(e.chunk());
+        cache.put(e.chunk(), plain);
+      }
+      dst.put(base + (int) (e.fileOffset() - offset), plain, e.chunkOffset(), e.length());
+      at = e.end();
+    }
+    zero(dst, base + (int) (at - offset), (int) (offset + length - at));
+    dst.position(base + length);
+    return length;
+  }
+
+  private static void zero(ByteBuffer dst, int at, int count) {
+    for (int i = 0; i < count; i++) {
+      dst.put(at + i, (byte) 0);
+    }
+  }
+
+  /** Decoded chunks, least recently used dropped first, at most {@code capacity} bytes. */
+  private static final class ChunkCache {
+    private final long capacity;
+    private final LinkedHashMap<ChunkId, byte[]> entries = new LinkedHashMap<>(64, 0.75f, true);
+    private long bytes;
+
+    ChunkCache(long capacity) {
+      this.capacity = capacity;
+    }
+
+    synchronized byte[] get(ChunkId id) {
+      return entries.get(id);
+    }
+
+    synchronized void put(ChunkId id, byte[] plain) {
+      if (plain.length > capacity || entries.containsKey(id)) {
+        return;
+      }
+      entries.put(id, plain);
+      bytes += plain.length;
+      var it = entries.entrySet().iterator();
+      while (bytes > capacity && it.hasNext()) {
+        Map.Entry<ChunkId, byte[]> eldest = it.next();
+        bytes -= eldest.getValue().length;
+        it.remove();
+      }
+    }
+  }
+}
