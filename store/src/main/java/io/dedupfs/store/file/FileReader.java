@@ -30,14 +30,18 @@ public final class FileReader {
    * end of the file; returns the number read (0 at or past the end).
    */
   public int read(long inode, long offset, ByteBuffer dst) throws IOException {
-    long size = namespace.getattr(inode).size();
-    int length = (int) Math.max(0, Math.min(dst.remaining(), size - offset));
+    if (offset < 0) {
+      throw new java.nio.file.FileSystemException("inode " + inode, null, "Invalid argument");
+    }
+    // Size and extents from one transaction, so a concurrent truncate cannot show as zeros.
+    Namespace.FileRange range = namespace.read(inode, offset, dst.remaining());
+    int length = (int) Math.max(0, Math.min(dst.remaining(), range.size() - offset));
     if (length == 0) {
       return 0;
     }
     int base = dst.position();
     long at = offset;
-    for (Extent e : namespace.extents(inode, offset, length)) {
+    for (Extent e : range.extents()) {
       zero(dst, base + (int) (at - offset), (int) (e.fileOffset() - at));
       byte[] plain = cache.get(e.chunk());
       if (plain == null) {

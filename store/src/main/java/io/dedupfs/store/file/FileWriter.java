@@ -4,7 +4,9 @@ import io.dedupfs.store.StoreException;
 import io.dedupfs.store.ingest.ChunkRef;
 import io.dedupfs.store.ingest.ChunkStreamWriter;
 import io.dedupfs.store.ingest.IngestPipeline;
+import io.dedupfs.store.namespace.AttributeChange;
 import io.dedupfs.store.namespace.Extent;
+import io.dedupfs.store.namespace.Inode;
 import io.dedupfs.store.namespace.Namespace;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,42 +21,69 @@ import java.util.concurrent.TimeoutException;
 /**
  * The writes to one regular file that are not yet in its extents. Writes at the end of the
  * current run stream through one chunk stream; a write anywhere else ends the run and starts a
- * new one, so an overwrite costs about the bytes it changes. Each run's extents are committed
- * once its chunks are durable, in the order the runs were written, so a later write always wins
- * over an earlier one it overlaps (FORMAT.md §6.1: extents only after their chunks). Thread-safe.
+ * new one, so an overwrite costs about the bytes it changes. Runs also end at every multiple of
+ * {@link #DEFAULT_MAX_RUN} bytes of the file, so a long copy commits as it goes, and files written
+ * the same way are still cut the same way. Each run's extents are committed once its chunks are
+ * durable, in the order the runs were written, so a later write wins over an earlier one it
+ * overlaps (FORMAT.md §6.1: extents only after their chunks).
+ *
+ * <p>A failed commit fails every later one and is reported by {@link #flush()}: a writer that
+ * failed stays failed. Thread-safe.
  */
 public final class FileWriter {
+  public static final long DEFAULT_MAX_RUN = 64L << 20;
   private static final long SEAL_RETRY_MILLIS = 20;
 
   private final long inode;
   private final Namespace namespace;
   private final IngestPipeline pipeline;
+  private final long maxRun;
   private ChunkStreamWriter run;
   private long runStart;
+  private long lastWriteNanos;
+  /** Orders writes and explicit time changes: clock readings can tie, a counter cannot. */
+  private long sequence;
+  private long lastWriteSequence;
   private CompletableFuture<Void> committed = CompletableFuture.completedFuture(null);
   private long end;
+  /** Sequence of the last explicit time change: runs written before it must not overwrite it. */
+  private volatile long timesSetSequence = -1;
 
   /** A writer for a file whose committed size is {@code size}. */
   public FileWriter(long inode, long size, Namespace namespace, IngestPipeline pipeline) {
+    this(inode, size, namespace, pipeline, DEFAULT_MAX_RUN);
+  }
+
+  FileWriter(long inode, long size, Namespace namespace, IngestPipeline pipeline, long maxRun) {
     this.inode = inode;
     this.end = size;
     this.namespace = namespace;
     this.pipeline = pipeline;
+    this.maxRun = maxRun;
   }
 
   /** Writes the bytes of {@code data} (position to limit) at {@code offset}. */
   public synchronized void write(long offset, ByteBuffer data) throws InterruptedException {
-    if (!data.hasRemaining()) {
-      return;
+    long at = offset;
+    while (data.hasRemaining()) {
+      if (run == null || at != runStart + run.length()) {
+        endRun();
+        run = pipeline.openStream();
+        runStart = at;
+      }
+      long boundary = (at / maxRun + 1) * maxRun;
+      int piece = (int) Math.min(data.remaining(), boundary - at);
+      ByteBuffer slice = data.slice(data.position(), piece);
+      run.write(slice);
+      data.position(data.position() + piece);
+      at += piece;
+      lastWriteNanos = namespace.now();
+      lastWriteSequence = ++sequence;
+      if (at == boundary) {
+        endRun();
+      }
     }
-    if (run == null || offset != runStart + run.length()) {
-      endRun();
-      run = pipeline.openStream();
-      runStart = offset;
-    }
-    long written = data.remaining();
-    run.write(data);
-    end = Math.max(end, offset + written);
+    end = Math.max(end, at);
   }
 
   /** The file's size counting writes not yet committed. */
@@ -62,31 +91,49 @@ public final class FileWriter {
     return end;
   }
 
-  /** truncate(2) of a file being written: earlier writes land first, then the file ends at {@code size}. */
-  public void truncate(long size) throws IOException, InterruptedException {
-    flush();
-    synchronized (this) {
-      namespace.truncate(inode, size);
-      end = size;
+  /**
+   * chmod, chown, utimens on a file being written: applied now; times set here are kept by the
+   * commits of runs written before.
+   */
+  public synchronized Inode setAttributes(AttributeChange change) throws IOException {
+    Inode changed = namespace.setAttributes(inode, change);
+    if (change.mtimeNanos() != null) {
+      timesSetSequence = ++sequence;
     }
+    return changed;
   }
 
-  /**
-   * Ends the current run; its extents commit once durable (within the pipeline's commit interval,
-   * or at once with {@link #flush()}).
-   */
+  /** truncate(2) of a file being written: ordered after every earlier write, durable on return. */
+  public void truncate(long size) throws IOException, InterruptedException {
+    synchronized (this) {
+      endRun();
+      committed = committed.thenRun(() -> {
+        try {
+          namespace.truncate(inode, size);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+      end = size;
+    }
+    flush();
+  }
+
+  /** Ends the current run; its extents commit once its chunks are durable. */
   public synchronized void endRun() throws InterruptedException {
     if (run == null) {
       return;
     }
     long start = runStart;
     long length = run.length();
+    long writtenAt = lastWriteNanos;
+    long writtenSequence = lastWriteSequence;
     CompletableFuture<List<ChunkRef>> durable = run.finish();
     run = null;
-    CompletableFuture<Void> previous = committed;
-    committed = previous.thenCombine(durable, (v, refs) -> refs).thenAccept(refs -> {
+    committed = committed.thenCombine(durable, (v, refs) -> refs).thenAccept(refs -> {
       try {
-        namespace.replaceRange(inode, start, length, extentsOf(start, refs));
+        namespace.replaceRange(inode, start, length, extentsOf(start, refs),
+            writtenSequence < timesSetSequence ? null : writtenAt);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

@@ -21,10 +21,13 @@ import org.lmdbjava.Txn;
 public final class IndexTransaction {
   private static final int MAX_KEY = 511;
 
+  /** Direct buffers for keys and values, per thread: a transaction never leaves its thread. */
+  private static final ThreadLocal<ByteBuffer[]> BUFFERS =
+      ThreadLocal.withInitial(() -> new ByteBuffer[] {ByteBuffer.allocateDirect(MAX_KEY), ByteBuffer.allocateDirect(256)});
+
   private final Txn<ByteBuffer> txn;
   private final Map<Table, Dbi<ByteBuffer>> tables;
-  private final ByteBuffer key = ByteBuffer.allocateDirect(MAX_KEY);
-  private ByteBuffer value = ByteBuffer.allocateDirect(256);
+  private final ByteBuffer[] buffers = BUFFERS.get();
 
   IndexTransaction(Txn<ByteBuffer> txn, Map<Table, Dbi<ByteBuffer>> tables) {
     this.txn = txn;
@@ -108,14 +111,14 @@ public final class IndexTransaction {
     if (k.length == 0 || k.length > MAX_KEY) {
       throw new IllegalArgumentException("index keys are 1.." + MAX_KEY + " bytes, got " + k.length);
     }
-    return key.clear().put(k).flip();
+    return buffers[0].clear().put(k).flip();
   }
 
   private ByteBuffer valueBuffer(byte[] v) {
-    if (value.capacity() < v.length) {
-      value = ByteBuffer.allocateDirect(Math.max(v.length, value.capacity() * 2));
+    if (buffers[1].capacity() < v.length) {
+      buffers[1] = ByteBuffer.allocateDirect(Math.max(v.length, buffers[1].capacity() * 2));
     }
-    return value.clear().put(v).flip();
+    return buffers[1].clear().put(v).flip();
   }
 
   private static byte[] bytes(ByteBuffer b) {

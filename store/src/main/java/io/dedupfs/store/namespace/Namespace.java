@@ -33,6 +33,8 @@ public final class Namespace {
   static final String NOT_PERMITTED = "Operation not permitted";
   private static final byte[] NEXT_INODE = "next-inode".getBytes(StandardCharsets.US_ASCII);
   private static final int DEFAULT_ROOT_MODE = Mode.S_IFDIR | 0755;
+  private static final int SCAN_PAGE = 256;
+  static final String OUT_OF_RANGE = "Numerical result out of range";
 
   private final ChunkIndex index;
   private final Clock clock;
@@ -56,7 +58,8 @@ public final class Namespace {
     return ns;
   }
 
-  private long now() {
+  /** Now on this namespace's clock, in nanoseconds since the epoch. */
+  public long now() {
     Instant t = clock.instant();
     return t.getEpochSecond() * 1_000_000_000L + t.getNano();
   }
@@ -78,10 +81,15 @@ public final class Namespace {
    * new node takes the directory's group, and a new directory keeps the set-gid bit.
    */
   public Inode mknod(long parent, Name name, int mode, int uid, int gid, long rdev) throws IOException {
-    if (Mode.type(mode) == Mode.S_IFLNK || Mode.type(mode) == 0) {
+    // As mknod(2): no type means a regular file; symlinks have their own call; nothing else exists.
+    int typed = Mode.type(mode) == 0 ? mode | Mode.S_IFREG : mode;
+    int type = Mode.type(typed);
+    if (type != Mode.S_IFREG && type != Mode.S_IFDIR && type != Mode.S_IFCHR && type != Mode.S_IFBLK
+        && type != Mode.S_IFIFO && type != Mode.S_IFSOCK) {
       throw new FileSystemException(describe(parent, name), null, INVALID_ARGUMENT);
     }
-    return index.write(tx -> create(tx, parent, name, mode, uid, gid, rdev));
+    int clean = type | (typed & Mode.PERMISSIONS);
+    return index.write(tx -> create(tx, parent, name, clean, uid, gid, rdev));
   }
 
   public Inode symlink(long parent, Name name, byte[] target, int uid, int gid) throws IOException {
@@ -307,9 +315,12 @@ public final class Namespace {
   /**
    * Replaces the bytes {@code [offset, offset + length)} of a regular file with {@code extents},
    * which lie within that range in order; parts of the range they leave out become holes. The
-   * file grows to cover the range; mtime and ctime become now. The chunks must already be indexed.
+   * file grows to cover the range; mtime and ctime become {@code writtenAtNanos}, the time of the
+   * write (not of this commit, which may come seconds later), or stay as they are when null (times
+   * set explicitly after the write). The chunks must already be indexed.
    */
-  public Inode replaceRange(long inode, long offset, long length, List<Extent> extents) throws IOException {
+  public Inode replaceRange(long inode, long offset, long length, List<Extent> extents, Long writtenAtNanos)
+      throws IOException {
     long end = offset + length;
     long next = offset;
     for (Extent e : extents) {
@@ -324,9 +335,10 @@ public final class Namespace {
       for (Extent e : extents) {
         tx.put(Table.EXTENTS, NamespaceCodec.extentKey(inode, e.fileOffset()), NamespaceCodec.encodeExtent(e));
       }
-      long now = now();
+      long mtime = writtenAtNanos == null ? file.mtimeNanos() : writtenAtNanos;
+      long ctime = writtenAtNanos == null ? file.ctimeNanos() : writtenAtNanos;
       Inode changed = new Inode(inode, file.mode(), file.uid(), file.gid(), file.nlink(), Math.max(file.size(), end),
-          file.atimeNanos(), now, now, file.rdev(), file.parent());
+          file.atimeNanos(), mtime, ctime, file.rdev(), file.parent());
       store(tx, changed);
       return changed;
     });
@@ -350,21 +362,31 @@ public final class Namespace {
 
   /** The extents of a file within {@code [offset, offset + length)}, clipped to it, in order; gaps are holes. */
   public List<Extent> extents(long inode, long offset, long length) throws IOException {
-    long end = offset + length;
+    return read(inode, offset, length).extents();
+  }
+
+  /** A file's size and its extents within a range, read in one transaction so they agree. */
+  public record FileRange(long size, List<Extent> extents) {}
+
+  /** The file's size, and its extents within {@code [offset, offset + length)} clipped to the size too. */
+  public FileRange read(long inode, long offset, long length) throws IOException {
     return index.read(tx -> {
-      regularFile(tx, inode);
+      Inode file = regularFile(tx, inode);
+      long end = Math.min(offset + length, file.size());
       List<Extent> out = new ArrayList<>();
-      for (Extent e : overlapping(tx, inode, offset, end, Integer.MAX_VALUE)) {
-        out.add(e.clip(offset, end));
+      if (end > offset) {
+        for (Extent e : overlapping(tx, inode, offset, end)) {
+          out.add(e.clip(offset, end));
+        }
       }
-      return out;
+      return new FileRange(file.size(), out);
     });
   }
 
   // ---------------------------------------------------------------- inside a transaction
 
   /** Every extent overlapping {@code [from, to)}: the one starting before {@code from}, if it reaches in, then those starting inside. */
-  private List<Extent> overlapping(IndexTransaction tx, long inode, long from, long to, int limit) throws IOException {
+  private List<Extent> overlapping(IndexTransaction tx, long inode, long from, long to) throws IOException {
     List<Extent> out = new ArrayList<>();
     byte[] prefix = NamespaceCodec.prefix(inode);
     if (from > 0) {
@@ -376,19 +398,24 @@ public final class Namespace {
         }
       }
     }
-    for (IndexTransaction.Entry entry : tx.scanFrom(Table.EXTENTS, prefix, NamespaceCodec.extentKey(inode, from), limit)) {
-      Extent e = NamespaceCodec.decodeExtent(entry.key(), entry.value());
-      if (e.fileOffset() >= to) {
-        break;
+    // In pages, so that a small range of a file with millions of extents reads only what it needs.
+    byte[] start = NamespaceCodec.extentKey(inode, from);
+    for (List<IndexTransaction.Entry> page; !(page = tx.scanFrom(Table.EXTENTS, prefix, start, SCAN_PAGE)).isEmpty(); ) {
+      for (IndexTransaction.Entry entry : page) {
+        Extent e = NamespaceCodec.decodeExtent(entry.key(), entry.value());
+        if (e.fileOffset() >= to) {
+          return out;
+        }
+        out.add(e);
       }
-      out.add(e);
+      start = NamespaceCodec.extentKey(inode, out.get(out.size() - 1).fileOffset() + 1);
     }
     return out;
   }
 
   /** Removes the bytes {@code [from, to)} from a file's extents, keeping the parts outside. */
   private void cut(IndexTransaction tx, long inode, long from, long to) throws IOException {
-    for (Extent e : overlapping(tx, inode, from, to, Integer.MAX_VALUE)) {
+    for (Extent e : overlapping(tx, inode, from, to)) {
       tx.delete(Table.EXTENTS, NamespaceCodec.extentKey(inode, e.fileOffset()));
       if (e.fileOffset() < from) {
         Extent head = e.clip(e.fileOffset(), from);
@@ -452,8 +479,9 @@ public final class Namespace {
     tx.delete(Table.INODES, NamespaceCodec.inodeKey(number));
     tx.delete(Table.SYMLINKS, NamespaceCodec.inodeKey(number));
     for (Table t : new Table[] {Table.XATTRS, Table.EXTENTS}) {
-      for (IndexTransaction.Entry e : tx.scan(t, NamespaceCodec.prefix(number), null, Integer.MAX_VALUE)) {
-        tx.delete(t, e.key());
+      // In pages: each scan starts again at the prefix, after the previous page is deleted.
+      for (List<IndexTransaction.Entry> page; !(page = tx.scan(t, NamespaceCodec.prefix(number), null, SCAN_PAGE)).isEmpty(); ) {
+        page.forEach(e -> tx.delete(t, e.key()));
       }
     }
   }
@@ -500,9 +528,9 @@ public final class Namespace {
     return load(tx, NamespaceCodec.direntInode(v));
   }
 
-  private static byte[] xattrKey(long inode, byte[] name) {
+  private static byte[] xattrKey(long inode, byte[] name) throws FileSystemException {
     if (name.length == 0 || name.length > Name.MAX_LENGTH) {
-      throw new IllegalArgumentException("an attribute name has 1.." + Name.MAX_LENGTH + " bytes");
+      throw new FileSystemException("inode " + inode, null, OUT_OF_RANGE);
     }
     byte[] key = new byte[8 + name.length];
     ByteBuffer.wrap(key).putLong(0, inode);

@@ -95,7 +95,7 @@ class ExtentsModelTest {
       }
       at += size;
     }
-    ns.replaceRange(file, offset, length, extents);
+    ns.replaceRange(file, offset, length, extents, ns.now());
     byte[] grown = Arrays.copyOf(model, Math.max(model.length, offset + length));
     System.arraycopy(data, 0, grown, offset, length);
     return grown;
@@ -138,8 +138,9 @@ class ExtentsModelTest {
           assertThrows(FileSystemException.class, () -> ns.extents(fifo, 0, 1)).getReason());
       long file = ns.mknod(Namespace.ROOT, Name.of("f"), Mode.S_IFREG | 0644, 0, 0, 0).number();
       assertThrows(IllegalArgumentException.class, () -> ns.replaceRange(file, 10, 5,
-          List.of(new Extent(12, hasher.idOf(new byte[8]), 0, 8))), "an extent beyond the range is refused");
+          List.of(new Extent(12, hasher.idOf(new byte[8]), 0, 8)), ns.now()), "an extent beyond the range is refused");
       assertEquals(0, ns.getattr(file).size(), "a refused write changes nothing");
+      assertEquals(List.of(), ns.extents(file, 0, 0), "an empty range has no extents");
     }
   }
 }

@@ -130,6 +130,16 @@ class NamespaceTest {
   }
 
   @Test
+  void mknodWithoutATypeMakesARegularFileAndOddInputIsRefused() throws Exception {
+    Inode plain = ns.mknod(Namespace.ROOT, Name.of("plain"), 0640, 0, 0, 0);
+    assertEquals(Mode.S_IFREG | 0640, plain.mode());
+    assertEquals(Namespace.INVALID_ARGUMENT, reason(assertThrows(FileSystemException.class,
+        () -> ns.mknod(Namespace.ROOT, Name.of("odd"), 0030000 | 0644, 0, 0, 0))));
+    assertEquals(Namespace.OUT_OF_RANGE, reason(assertThrows(FileSystemException.class,
+        () -> ns.setXattr(plain.number(), new byte[256], new byte[1], XattrMode.EITHER))));
+  }
+
+  @Test
   void renameOntoAnotherNameOfTheSameInodeDoesNothing() throws Exception {
     long f = ns.mknod(Namespace.ROOT, Name.of("a"), FILE, 0, 0, 0).number();
     ns.link(f, Namespace.ROOT, Name.of("b"));
