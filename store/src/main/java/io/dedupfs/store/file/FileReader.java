@@ -56,9 +56,14 @@ public final class FileReader {
     return length;
   }
 
+  /** Holes are read in bulk copies of this, not byte by byte. */
+  private static final byte[] ZEROS = new byte[64 << 10];
+
   private static void zero(ByteBuffer dst, int at, int count) {
-    for (int i = 0; i < count; i++) {
-      dst.put(at + i, (byte) 0);
+    for (int done = 0; done < count; ) {
+      int n = Math.min(count - done, ZEROS.length);
+      dst.put(at + done, ZEROS, 0, n);
+      done += n;
     }
   }
 

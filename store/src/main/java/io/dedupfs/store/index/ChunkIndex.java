@@ -34,26 +34,18 @@ public final class ChunkIndex implements AutoCloseable {
   /** Address space reserved for the map; the file grows only as pages are written. */
   public static final long DEFAULT_MAP_SIZE = 64L << 30;
 
-  private static final String META_SCHEMA = "schema";
-  private static final String META_REPOSITORY_ID = "repository-id";
-  private static final String META_NEXT_PACK = "next-pack";
+  private static final byte[] META_SCHEMA = "schema".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] META_REPOSITORY_ID = "repository-id".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] META_NEXT_PACK = "next-pack".getBytes(StandardCharsets.US_ASCII);
   private static final int MAX_READERS = 1024;
 
   private final Env<ByteBuffer> env;
-  private final Dbi<ByteBuffer> chunks;
-  private final Dbi<ByteBuffer> packs;
-  private final Dbi<ByteBuffer> meta;
   private final Map<Table, Dbi<ByteBuffer>> tables = new EnumMap<>(Table.class);
-  private final ThreadLocal<ByteBuffer> keyBuffer = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(64));
-  private final ThreadLocal<ByteBuffer> valueBuffer = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(64));
 
   private ChunkIndex(Env<ByteBuffer> env) {
     this.env = env;
-    this.chunks = env.openDbi("chunks", DbiFlags.MDB_CREATE);
-    this.packs = env.openDbi("packs", DbiFlags.MDB_CREATE);
-    this.meta = env.openDbi("meta", DbiFlags.MDB_CREATE);
     for (Table t : Table.values()) {
-      tables.put(t, t == Table.META ? meta : env.openDbi(t.dbName, DbiFlags.MDB_CREATE));
+      tables.put(t, env.openDbi(t.dbName, DbiFlags.MDB_CREATE));
     }
   }
 
@@ -64,21 +56,48 @@ public final class ChunkIndex implements AutoCloseable {
 
   /** Runs {@code body} in a read transaction. */
   public <T> T read(TransactionBody<T> body) throws IOException {
-    try (Txn<ByteBuffer> txn = env.txnRead()) {
-      return body.run(new IndexTransaction(txn, tables));
-    } catch (LmdbException e) {
-      throw LmdbFailures.translate(e, "read the index");
-    }
+    return read("read the index", body);
   }
 
   /** Runs {@code body} in a write transaction, committed if it returns and aborted if it throws. */
   public <T> T write(TransactionBody<T> body) throws IOException {
+    return write("write the index", body);
+  }
+
+  private interface IndexCall<T> {
+    T call() throws IOException;
+  }
+
+  /** For the index's own operations, whose bodies fail only with store exceptions: keeps that narrower type. */
+  private static <T> T storeOnly(String action, IndexCall<T> call) throws StoreException {
+    try {
+      return call.call();
+    } catch (StoreException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new StoreException("index failed to " + action + ": " + e.getMessage(), e);
+    }
+  }
+
+  private <T> T readStore(String action, TransactionBody<T> body) throws StoreException {
+    return storeOnly(action, () -> read(action, body));
+  }
+
+  private <T> T read(String action, TransactionBody<T> body) throws IOException {
+    try (Txn<ByteBuffer> txn = env.txnRead()) {
+      return body.run(new IndexTransaction(txn, tables));
+    } catch (LmdbException e) {
+      throw LmdbFailures.translate(e, action);
+    }
+  }
+
+  private <T> T write(String action, TransactionBody<T> body) throws IOException {
     try (Txn<ByteBuffer> txn = env.txnWrite()) {
       T result = body.run(new IndexTransaction(txn, tables));
       txn.commit();
       return result;
     } catch (LmdbException e) {
-      throw LmdbFailures.translate(e, "write the index");
+      throw LmdbFailures.translate(e, action);
     }
   }
 
@@ -95,10 +114,11 @@ public final class ChunkIndex implements AutoCloseable {
     Files.createDirectories(dir);
     ChunkIndex index = openEnv(dir, mapSize);
     try {
-      index.inWriteTxn("initialize the index", txn -> {
-        index.putMeta(txn, META_SCHEMA, ByteBuffer.allocate(4).putInt(0, SCHEMA_VERSION));
-        index.putMeta(txn, META_REPOSITORY_ID, ByteBuffer.wrap(repositoryId));
-        index.putMeta(txn, META_NEXT_PACK, ByteBuffer.allocate(8).putLong(0, 1));
+      index.write("initialize the index", tx -> {
+        tx.put(Table.META, META_SCHEMA, ByteBuffer.allocate(4).putInt(0, SCHEMA_VERSION).array());
+        tx.put(Table.META, META_REPOSITORY_ID, repositoryId);
+        tx.put(Table.META, META_NEXT_PACK, ByteBuffer.allocate(8).putLong(0, 1).array());
+        return null;
       });
     } catch (IOException | RuntimeException e) {
       index.close();
@@ -137,68 +157,49 @@ public final class ChunkIndex implements AutoCloseable {
   }
 
   private void verifyMeta(byte[] repositoryId) throws IOException {
-    try (Txn<ByteBuffer> txn = env.txnRead()) {
-      ByteBuffer schema = meta.get(txn, metaKey(META_SCHEMA));
-      if (schema == null || schema.remaining() != 4) {
+    read("read the index metadata", tx -> {
+      byte[] schema = tx.get(Table.META, META_SCHEMA).orElse(null);
+      if (schema == null || schema.length != 4) {
         throw new CorruptDataException("index has no schema version");
       }
-      int version = schema.getInt(schema.position());
+      int version = ByteBuffer.wrap(schema).getInt();
       if (version != SCHEMA_VERSION) {
         throw new FormatVersionException("index schema version " + version + " is not supported (this dedupfs reads "
             + SCHEMA_VERSION + ")");
       }
-      ByteBuffer id = meta.get(txn, metaKey(META_REPOSITORY_ID));
-      byte[] stored = new byte[id == null ? 0 : id.remaining()];
-      if (id != null) {
-        id.get(stored);
-      }
+      byte[] stored = tx.get(Table.META, META_REPOSITORY_ID).orElse(new byte[0]);
       if (!Arrays.equals(stored, repositoryId)) {
         throw new CorruptDataException("index belongs to repository " + HexFormat.of().formatHex(stored)
             + ", not to this one (" + HexFormat.of().formatHex(repositoryId) + ")");
       }
-    } catch (LmdbException e) {
-      throw LmdbFailures.translate(e, "read the index metadata");
-    }
+      return null;
+    });
   }
 
   /** The location of a chunk, if the index has it. */
   public Optional<ChunkLocation> find(ChunkId id) throws StoreException {
-    return get(chunks, chunkKey(id), IndexCodec::decodeLocation, "look up chunk " + id);
+    byte[] v = readStore("look up chunk " + id, tx -> tx.get(Table.CHUNKS, id.toBytes()).orElse(null));
+    return v == null ? Optional.empty() : Optional.of(IndexCodec.decodeLocation(v));
   }
 
   public Optional<PackRecord> findPack(PackNumber number) throws StoreException {
-    return get(packs, packKey(number), IndexCodec::decodePack, "look up pack " + number);
-  }
-
-  private interface ValueDecoder<T> {
-    T decode(ByteBuffer value) throws CorruptDataException;
-  }
-
-  /** One key in a short read transaction, decoded before the transaction ends (LMDB values live in the map). */
-  private <T> Optional<T> get(Dbi<ByteBuffer> table, ByteBuffer key, ValueDecoder<T> decoder, String action)
-      throws StoreException {
-    try (Txn<ByteBuffer> txn = env.txnRead()) {
-      ByteBuffer v = table.get(txn, key);
-      return v == null ? Optional.empty() : Optional.of(decoder.decode(v));
-    } catch (LmdbException e) {
-      throw LmdbFailures.translate(e, action);
-    }
+    byte[] v = readStore("look up pack " + number, tx -> tx.get(Table.PACKS, IndexCodec.packKey(number)).orElse(null));
+    return v == null ? Optional.empty() : Optional.of(IndexCodec.decodePack(v));
   }
 
   /** Every pack number named in the index is below this. */
   public long nextPackNumber() throws StoreException {
-    try (Txn<ByteBuffer> txn = env.txnRead()) {
-      ByteBuffer v = meta.get(txn, metaKey(META_NEXT_PACK));
-      return v == null ? 1 : v.getLong(v.position());
-    } catch (LmdbException e) {
-      throw LmdbFailures.translate(e, "read the next pack number");
-    }
+    return readStore("read the next pack number", ChunkIndex::readNextPack);
+  }
+
+  private static long readNextPack(IndexTransaction tx) {
+    return tx.get(Table.META, META_NEXT_PACK).map(v -> ByteBuffer.wrap(v).getLong()).orElse(1L);
   }
 
   /** Numbers of entries in the chunk and pack tables. */
   public Counts counts() throws StoreException {
     try (Txn<ByteBuffer> txn = env.txnRead()) {
-      return new Counts(chunks.stat(txn).entries, packs.stat(txn).entries);
+      return new Counts(tables.get(Table.CHUNKS).stat(txn).entries, tables.get(Table.PACKS).stat(txn).entries);
     } catch (LmdbException e) {
       throw LmdbFailures.translate(e, "count index entries");
     }
@@ -212,62 +213,19 @@ public final class ChunkIndex implements AutoCloseable {
    * and 2). A chunk already indexed keeps its first location.
    */
   public void commit(List<PackCommit> commits) throws StoreException {
-    inWriteTxn("commit " + commits.size() + " packs", txn -> {
-      long next = readNextPack(txn);
-      ByteBuffer value = valueBuffer.get();
+    String action = "commit " + commits.size() + " packs";
+    storeOnly(action, () -> write(action, tx -> {
+      long next = readNextPack(tx);
       for (PackCommit c : commits) {
         for (PackIndexEntry e : c.entries()) {
-          value.clear();
-          IndexCodec.encodeLocation(ChunkLocation.of(c.pack(), e), value);
-          chunks.put(txn, chunkKey(e.id()), value, org.lmdbjava.PutFlags.MDB_NOOVERWRITE);
+          tx.putIfAbsent(Table.CHUNKS, e.id().toBytes(), IndexCodec.encodeLocation(ChunkLocation.of(c.pack(), e)));
         }
-        value.clear();
-        IndexCodec.encodePack(c.record(), value);
-        packs.put(txn, packKey(c.pack()), value);
+        tx.put(Table.PACKS, IndexCodec.packKey(c.pack()), IndexCodec.encodePack(c.record()));
         next = Math.max(next, c.pack().value() + 1);
       }
-      putMeta(txn, META_NEXT_PACK, ByteBuffer.allocate(8).putLong(0, next));
-    });
-  }
-
-  private long readNextPack(Txn<ByteBuffer> txn) {
-    ByteBuffer v = meta.get(txn, metaKey(META_NEXT_PACK));
-    return v == null ? 1 : v.getLong(v.position());
-  }
-
-  private interface WriteAction {
-    void run(Txn<ByteBuffer> txn) throws StoreException;
-  }
-
-  private void inWriteTxn(String action, WriteAction body) throws StoreException {
-    try (Txn<ByteBuffer> txn = env.txnWrite()) {
-      body.run(txn);
-      txn.commit();
-    } catch (LmdbException e) {
-      throw LmdbFailures.translate(e, action);
-    }
-  }
-
-  private void putMeta(Txn<ByteBuffer> txn, String name, ByteBuffer heapValue) {
-    ByteBuffer v = ByteBuffer.allocateDirect(heapValue.remaining());
-    v.put(heapValue.duplicate()).flip();
-    meta.put(txn, metaKey(name), v);
-  }
-
-  private ByteBuffer chunkKey(ChunkId id) {
-    ByteBuffer key = keyBuffer.get().clear();
-    id.writeTo(key);
-    return key.flip();
-  }
-
-  private ByteBuffer packKey(PackNumber number) {
-    ByteBuffer key = keyBuffer.get().clear();
-    return key.putLong(number.value()).flip();
-  }
-
-  private static ByteBuffer metaKey(String name) {
-    byte[] bytes = name.getBytes(StandardCharsets.US_ASCII);
-    return ByteBuffer.allocateDirect(bytes.length).put(bytes).flip();
+      tx.put(Table.META, META_NEXT_PACK, ByteBuffer.allocate(8).putLong(0, next).array());
+      return null;
+    }));
   }
 
   @Override

@@ -24,51 +24,57 @@ final class IndexCodec {
 
   private IndexCodec() {}
 
-  static void encodeLocation(ChunkLocation l, ByteBuffer dst) {
-    dst.putLong(LOCATION_OFFSET_PACK, l.pack().value());
-    dst.putInt(LOCATION_OFFSET_OFFSET, l.offset());
-    dst.putInt(LOCATION_OFFSET_STORED, l.storedLength());
-    dst.putInt(LOCATION_OFFSET_PLAIN, l.plainLength());
-    dst.put(LOCATION_OFFSET_KIND, (byte) l.kind().code);
-    dst.put(LOCATION_OFFSET_ENCODING, (byte) l.encoding().code);
-    dst.limit(LOCATION_LENGTH).position(0);
+  static byte[] encodeLocation(ChunkLocation l) {
+    return ByteBuffer.allocate(LOCATION_LENGTH)
+        .putLong(LOCATION_OFFSET_PACK, l.pack().value())
+        .putInt(LOCATION_OFFSET_OFFSET, l.offset())
+        .putInt(LOCATION_OFFSET_STORED, l.storedLength())
+        .putInt(LOCATION_OFFSET_PLAIN, l.plainLength())
+        .put(LOCATION_OFFSET_KIND, (byte) l.kind().code)
+        .put(LOCATION_OFFSET_ENCODING, (byte) l.encoding().code)
+        .array();
   }
 
-  static ChunkLocation decodeLocation(ByteBuffer v) throws CorruptDataException {
-    if (v.remaining() != LOCATION_LENGTH) {
-      throw new CorruptDataException("index: chunk location has " + v.remaining() + " bytes, expected " + LOCATION_LENGTH);
+  static ChunkLocation decodeLocation(byte[] bytes) throws CorruptDataException {
+    if (bytes.length != LOCATION_LENGTH) {
+      throw new CorruptDataException("index: chunk location has " + bytes.length + " bytes, expected " + LOCATION_LENGTH);
     }
-    int p = v.position();
+    ByteBuffer v = ByteBuffer.wrap(bytes);
     try {
       return new ChunkLocation(
-          new PackNumber(v.getLong(p + LOCATION_OFFSET_PACK)),
-          v.getInt(p + LOCATION_OFFSET_OFFSET),
-          v.getInt(p + LOCATION_OFFSET_STORED),
-          v.getInt(p + LOCATION_OFFSET_PLAIN),
-          ChunkKind.fromCode(v.get(p + LOCATION_OFFSET_KIND)),
-          ChunkEncoding.fromCode(v.get(p + LOCATION_OFFSET_ENCODING)));
+          new PackNumber(v.getLong(LOCATION_OFFSET_PACK)),
+          v.getInt(LOCATION_OFFSET_OFFSET),
+          v.getInt(LOCATION_OFFSET_STORED),
+          v.getInt(LOCATION_OFFSET_PLAIN),
+          ChunkKind.fromCode(v.get(LOCATION_OFFSET_KIND)),
+          ChunkEncoding.fromCode(v.get(LOCATION_OFFSET_ENCODING)));
     } catch (IllegalArgumentException e) {
       throw new CorruptDataException("index: invalid chunk location: " + e.getMessage(), e);
     }
   }
 
-  static void encodePack(PackRecord r, ByteBuffer dst) {
-    dst.putLong(PACK_OFFSET_FILE_LENGTH, r.fileLength());
-    dst.putInt(PACK_OFFSET_CHUNK_COUNT, r.chunkCount());
-    dst.putLong(PACK_OFFSET_STORED_BYTES, r.storedBytes());
-    dst.putLong(PACK_OFFSET_SEALED_AT, r.sealedAtMillis());
-    dst.limit(PACK_LENGTH).position(0);
+  static byte[] encodePack(PackRecord r) {
+    return ByteBuffer.allocate(PACK_LENGTH)
+        .putLong(PACK_OFFSET_FILE_LENGTH, r.fileLength())
+        .putInt(PACK_OFFSET_CHUNK_COUNT, r.chunkCount())
+        .putLong(PACK_OFFSET_STORED_BYTES, r.storedBytes())
+        .putLong(PACK_OFFSET_SEALED_AT, r.sealedAtMillis())
+        .array();
   }
 
-  static PackRecord decodePack(ByteBuffer v) throws CorruptDataException {
-    if (v.remaining() != PACK_LENGTH) {
-      throw new CorruptDataException("index: pack record has " + v.remaining() + " bytes, expected " + PACK_LENGTH);
+  static PackRecord decodePack(byte[] bytes) throws CorruptDataException {
+    if (bytes.length != PACK_LENGTH) {
+      throw new CorruptDataException("index: pack record has " + bytes.length + " bytes, expected " + PACK_LENGTH);
     }
-    int p = v.position();
+    ByteBuffer v = ByteBuffer.wrap(bytes);
     return new PackRecord(
-        v.getLong(p + PACK_OFFSET_FILE_LENGTH),
-        v.getInt(p + PACK_OFFSET_CHUNK_COUNT),
-        v.getLong(p + PACK_OFFSET_STORED_BYTES),
-        v.getLong(p + PACK_OFFSET_SEALED_AT));
+        v.getLong(PACK_OFFSET_FILE_LENGTH),
+        v.getInt(PACK_OFFSET_CHUNK_COUNT),
+        v.getLong(PACK_OFFSET_STORED_BYTES),
+        v.getLong(PACK_OFFSET_SEALED_AT));
+  }
+
+  static byte[] packKey(PackNumber number) {
+    return ByteBuffer.allocate(8).putLong(0, number.value()).array();
   }
 }

@@ -11,6 +11,7 @@ import org.lmdbjava.CursorIterable;
 import org.lmdbjava.Dbi;
 import org.lmdbjava.GetOp;
 import org.lmdbjava.KeyRange;
+import org.lmdbjava.PutFlags;
 import org.lmdbjava.Txn;
 
 /**
@@ -44,6 +45,11 @@ public final class IndexTransaction {
 
   public void put(Table table, byte[] k, byte[] v) {
     tables.get(table).put(txn, keyBuffer(k), valueBuffer(v));
+  }
+
+  /** Puts the entry unless the key exists; returns whether it was put. */
+  public boolean putIfAbsent(Table table, byte[] k, byte[] v) {
+    return tables.get(table).put(txn, keyBuffer(k), valueBuffer(v), PutFlags.MDB_NOOVERWRITE);
   }
 
   /** Deletes the key; returns whether it was there. */

@@ -1,7 +1,9 @@
 package io.dedupfs.store.index;
 
-/** Tables of the index environment that other store packages read and write as bytes (FORMAT.md §6). */
+/** The named databases of the index environment (FORMAT.md §6), read and written as bytes. */
 public enum Table {
+  CHUNKS("chunks"),
+  PACKS("packs"),
   META("meta"),
   INODES("inodes"),
   DIRENTS("dirents"),

@@ -9,10 +9,6 @@ public record AttributeChange(Integer permissions, Integer uid, Integer gid, Lon
     return new AttributeChange(mode, null, null, null, null);
   }
 
-  public static AttributeChange owner(Integer uid, Integer gid) {
-    return new AttributeChange(null, uid, gid, null, null);
-  }
-
   public static AttributeChange times(Long atimeNanos, Long mtimeNanos) {
     return new AttributeChange(null, null, null, atimeNanos, mtimeNanos);
   }

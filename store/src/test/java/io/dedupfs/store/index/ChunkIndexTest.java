@@ -245,19 +245,17 @@ class ChunkIndexTest {
   void indexCodecRoundTrip() throws Exception {
     ChunkLocation l = new ChunkLocation(new PackNumber(Long.MAX_VALUE), Integer.MAX_VALUE, 0, 16 << 20, ChunkKind.DATA,
         ChunkEncoding.RAW);
-    ByteBuffer b = ByteBuffer.allocate(64);
-    IndexCodec.encodeLocation(l, b);
-    assertEquals(22, b.remaining());
+    byte[] b = IndexCodec.encodeLocation(l);
+    assertEquals(22, b.length);
     assertEquals(l, IndexCodec.decodeLocation(b));
     PackRecord p = new PackRecord(Long.MAX_VALUE, 0, 12345, -1);
-    ByteBuffer pb = ByteBuffer.allocate(64);
-    IndexCodec.encodePack(p, pb);
-    assertEquals(28, pb.remaining());
+    byte[] pb = IndexCodec.encodePack(p);
+    assertEquals(28, pb.length);
     assertEquals(p, IndexCodec.decodePack(pb));
-    assertThrows(CorruptDataException.class, () -> IndexCodec.decodeLocation(ByteBuffer.allocate(21)));
-    assertThrows(CorruptDataException.class, () -> IndexCodec.decodePack(ByteBuffer.allocate(29)));
-    ByteBuffer badKind = ByteBuffer.allocate(22);
-    badKind.put(20, (byte) 9);
+    assertThrows(CorruptDataException.class, () -> IndexCodec.decodeLocation(new byte[21]));
+    assertThrows(CorruptDataException.class, () -> IndexCodec.decodePack(new byte[29]));
+    byte[] badKind = new byte[22];
+    badKind[20] = 9;
     assertThrows(CorruptDataException.class, () -> IndexCodec.decodeLocation(badKind));
   }
 
