@@ -103,20 +103,66 @@ public final class FileWriter {
     return changed;
   }
 
-  /** truncate(2) of a file being written: ordered after every earlier write, durable on return. */
-  public void truncate(long size) throws IOException, InterruptedException {
-    synchronized (this) {
+  /**
+   * truncate(2) of a file being written: ordered after every earlier write and before every later
+   * one. Like a write, it is durable after the next {@link #flush()}, or within seconds anyway.
+   */
+  public synchronized void truncate(long size) throws InterruptedException {
+    endRun();
+    committed = committed.thenRun(() -> {
+      try {
+        namespace.truncate(inode, size);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    end = size;
+  }
+
+  /**
+   * The file's attributes as a reader should see them: {@code committed} with the size, and the
+   * modification time, of writes not yet in the index.
+   */
+  public synchronized Inode view(Inode committed) {
+    boolean pending = run != null || !this.committed.isDone();
+    boolean timesFromWrite = pending && lastWriteSequence > timesSetSequence && lastWriteNanos > 0;
+    return new Inode(committed.number(), committed.mode(), committed.uid(), committed.gid(), committed.nlink(), end,
+        committed.atimeNanos(), timesFromWrite ? lastWriteNanos : committed.mtimeNanos(),
+        timesFromWrite ? lastWriteNanos : committed.ctimeNanos(), committed.rdev(), committed.parent());
+  }
+
+  /** True when every write and truncate so far is committed to the file's extents. */
+  public synchronized boolean isSettled() {
+    return run == null && committed.isDone();
+  }
+
+  /** Completes once everything handed over so far is committed or has failed; ends the current run. */
+  public synchronized CompletableFuture<Void> settle() throws InterruptedException {
+    endRun();
+    return committed;
+  }
+
+  /** Ends the current run if nothing was written to it for {@code idleNanos}, so it commits without waiting for close. */
+  public synchronized void endRunIfIdle(long idleNanos) throws InterruptedException {
+    if (run != null && namespace.now() - lastWriteNanos >= idleNanos) {
       endRun();
-      committed = committed.thenRun(() -> {
-        try {
-          namespace.truncate(inode, size);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-      end = size;
     }
-    flush();
+  }
+
+  /** Throws the failure of an earlier write, if one has failed; does not wait. */
+  public synchronized void checkFailed() throws StoreException {
+    if (committed.isCompletedExceptionally()) {
+      try {
+        committed.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        throw failure(e.getCause());
+      }
+    }
+  }
+
+  private StoreException failure(Throwable error) {
+    Throwable cause = error instanceof UncheckedIOException u ? u.getCause() : error;
+    return new StoreException("write to inode " + inode + " failed: " + cause.getMessage(), cause);
   }
 
   /** Ends the current run; its extents commit once its chunks are durable. */
@@ -155,23 +201,19 @@ public final class FileWriter {
    * A failure of any earlier write is reported here.
    */
   public void flush() throws IOException, InterruptedException {
-    CompletableFuture<Void> done;
-    synchronized (this) {
-      endRun();
-      done = committed;
-    }
-    while (true) {
+    CompletableFuture<Void> done = settle();
+    while (!done.isDone()) {
       // Seal repeatedly: chunks still queued when one seal happens land in the next pack.
       pipeline.sealOpenPack();
       try {
         done.get(SEAL_RETRY_MILLIS, TimeUnit.MILLISECONDS);
-        return;
       } catch (TimeoutException e) {
         continue;
       } catch (ExecutionException e) {
-        Throwable cause = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
-        throw new StoreException("write to inode " + inode + " failed: " + cause.getMessage(), cause);
+        break;
       }
     }
+    checkFailed();
+    namespace.sync();
   }
 }

@@ -149,7 +149,10 @@ public final class ChunkIndex implements AutoCloseable {
           .setMaxDbs(16)
           .setMaxReaders(MAX_READERS)
           // NOTLS: read transactions are not tied to threads, so FUSE and worker threads can share them.
-          .open(dir.toFile(), EnvFlags.MDB_NOTLS);
+          // NOSYNC: a commit is visible at once and survives the process being killed (the pages are
+          // in the kernel's cache); it reaches the disk at the next sync() (FORMAT.md §8 invariant 8).
+          // An fsync per metadata operation would cap a FUSE mount at a few hundred files/s.
+          .open(dir.toFile(), EnvFlags.MDB_NOTLS, EnvFlags.MDB_NOSYNC);
       return new ChunkIndex(env);
     } catch (LmdbException e) {
       throw LmdbFailures.translate(e, "open " + dir);
@@ -210,7 +213,8 @@ public final class ChunkIndex implements AutoCloseable {
 
   /**
    * Enters sealed, durable packs and their chunks in one transaction (FORMAT.md §8, invariants 1
-   * and 2). A chunk already indexed keeps its first location.
+   * and 2), and syncs: a pack commit is durable on return. A chunk already indexed keeps its first
+   * location.
    */
   public void commit(List<PackCommit> commits) throws StoreException {
     String action = "commit " + commits.size() + " packs";
@@ -226,10 +230,27 @@ public final class ChunkIndex implements AutoCloseable {
       tx.put(Table.META, META_NEXT_PACK, ByteBuffer.allocate(8).putLong(0, next).array());
       return null;
     }));
+    sync();
   }
 
+  /** Makes every transaction committed so far durable (mdb_env_sync). */
+  public void sync() throws StoreException {
+    try {
+      env.sync(true);
+    } catch (LmdbException e) {
+      throw LmdbFailures.translate(e, "sync the index");
+    }
+  }
+
+  /** Syncs, then closes the environment; with MDB_NOSYNC, closing alone would not make commits durable. */
   @Override
   public void close() {
-    env.close();
+    try {
+      env.sync(true);
+    } catch (LmdbException e) {
+      // Closing must still release the environment; the commits stay in the kernel's cache.
+    } finally {
+      env.close();
+    }
   }
 }

@@ -68,6 +68,28 @@ public final class Namespace {
     return index.read(tx -> load(tx, inode));
   }
 
+  /**
+   * The inode reached from directory {@code start} through the names of {@code path}, in one
+   * transaction: a path resolves against one state of the tree even while it changes.
+   */
+  public Inode resolve(long start, List<Name> path) throws IOException {
+    return index.read(tx -> {
+      Inode at = load(tx, start);
+      for (Name name : path) {
+        if (!at.isDirectory()) {
+          throw new FileSystemException(describe(at.number(), name), null, NOT_A_DIRECTORY);
+        }
+        at = entry(tx, at.number(), name);
+      }
+      return at;
+    });
+  }
+
+  /** Makes every change committed so far durable (commits reach the disk at the latest here). */
+  public void sync() throws IOException {
+    index.sync();
+  }
+
   public Optional<Inode> lookup(long parent, Name name) throws IOException {
     return index.read(tx -> {
       directory(tx, parent);

@@ -115,6 +115,11 @@ public final class Repository implements AutoCloseable {
     }
   }
 
+  /** The pid of the process that has the repository open now (its lock holder), if any. */
+  public static java.util.OptionalLong openedBy(Path repository) throws IOException {
+    return RepositoryLock.holderPid(repository.resolve(LOCK));
+  }
+
   public Path path() {
     return path;
   }

@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
@@ -64,6 +65,23 @@ public final class RepositoryLock implements AutoCloseable {
       HELD_IN_THIS_PROCESS.remove(key, line);
       throw e;
     }
+  }
+
+  /** The pid written by the process holding the lock now, if one holds it. */
+  static java.util.OptionalLong holderPid(Path lockFile) throws IOException {
+    if (!Files.exists(lockFile)) {
+      return java.util.OptionalLong.empty();
+    }
+    for (String field : Files.readString(lockFile, StandardCharsets.UTF_8).trim().split(" ")) {
+      if (field.startsWith("pid=")) {
+        try {
+          return java.util.OptionalLong.of(Long.parseLong(field.substring(4)));
+        } catch (NumberFormatException e) {
+          return java.util.OptionalLong.empty();
+        }
+      }
+    }
+    return java.util.OptionalLong.empty();
   }
 
   private static RepositoryLockedException locked(Path lockFile, String holder) {
