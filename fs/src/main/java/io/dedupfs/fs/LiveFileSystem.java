@@ -1,0 +1,271 @@
+package io.dedupfs.fs;
+
+import io.dedupfs.store.file.FileReader;
+import io.dedupfs.store.file.FileWriter;
+import io.dedupfs.store.ingest.IngestPipeline;
+import io.dedupfs.store.namespace.AttributeChange;
+import io.dedupfs.store.namespace.DirEntry;
+import io.dedupfs.store.namespace.Inode;
+import io.dedupfs.store.namespace.Mode;
+import io.dedupfs.store.namespace.Name;
+import io.dedupfs.store.namespace.Namespace;
+import io.dedupfs.store.namespace.XattrMode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.FileStore;
+import java.nio.file.FileSystemException;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The read-write tree of a mounted repository, by path, with no FUSE: what the adapter calls for
+ * each operation. Paths resolve to inodes in one transaction each; file data goes through one
+ * {@link FileWriter} per inode being written and a shared {@link FileReader}. Errors are the
+ * namespace's java.nio exceptions. Every second, writes idle for a while are committed, and the
+ * index is synced, so data not fsync'ed is durable within a few seconds. Thread-safe.
+ */
+public final class LiveFileSystem implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(LiveFileSystem.class);
+  /** A write idle this long ends its run, so it commits without waiting for close (FORMAT.md §8 invariant 8). */
+  static final long IDLE_RUN_NANOS = 2_000_000_000L;
+  private static final long SYNC_PERIOD_MILLIS = 1000;
+
+  /** Who asks: new nodes belong to them. */
+  public record Caller(int uid, int gid) {}
+
+  /** Space figures of the disk holding the repository, in bytes. */
+  public record Space(long total, long free, long available) {}
+
+  private final Namespace namespace;
+  private final FileReader reader;
+  private final IngestPipeline pipeline;
+  private final FileStore disk;
+  private final OpenFiles files;
+  private final ScheduledExecutorService background;
+
+  public LiveFileSystem(Namespace namespace, IngestPipeline pipeline, FileReader reader, FileStore disk) {
+    this.namespace = namespace;
+    this.pipeline = pipeline;
+    this.reader = reader;
+    this.disk = disk;
+    this.files = new OpenFiles(namespace, pipeline);
+    this.background = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "dedupfs-write-back");
+      t.setDaemon(true);
+      return t;
+    });
+    background.scheduleWithFixedDelay(this::writeBack, SYNC_PERIOD_MILLIS, SYNC_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  // ---------------------------------------------------------------- attributes and names
+
+  public Inode getattr(FsPath path) throws IOException {
+    return files.view(namespace.resolve(Namespace.ROOT, path.names()));
+  }
+
+  /** The attributes of the inode an open handle is on. */
+  public Inode getattr(long handle) throws IOException {
+    return files.view(namespace.getattr(files.inodeOf(handle)));
+  }
+
+  public byte[] readlink(FsPath path) throws IOException {
+    return namespace.readlink(resolve(path));
+  }
+
+  public Inode mknod(FsPath path, int mode, long rdev, Caller caller) throws IOException {
+    return namespace.mknod(resolve(path.parent()), path.name(), mode, caller.uid(), caller.gid(), rdev);
+  }
+
+  public Inode mkdir(FsPath path, int permissions, Caller caller) throws IOException {
+    return mknod(path, Mode.S_IFDIR | (permissions & Mode.PERMISSIONS), 0, caller);
+  }
+
+  public Inode symlink(byte[] target, FsPath link, Caller caller) throws IOException {
+    return namespace.symlink(resolve(link.parent()), link.name(), target, caller.uid(), caller.gid());
+  }
+
+  public void unlink(FsPath path) throws IOException {
+    namespace.unlink(resolve(path.parent()), path.name());
+  }
+
+  public void rmdir(FsPath path) throws IOException {
+    namespace.rmdir(resolve(path.parent()), path.name());
+  }
+
+  public void rename(FsPath from, FsPath to) throws IOException {
+    namespace.rename(resolve(from.parent()), from.name(), resolve(to.parent()), to.name());
+  }
+
+  public Inode link(FsPath existing, FsPath newPath) throws IOException {
+    return namespace.link(resolve(existing), resolve(newPath.parent()), newPath.name());
+  }
+
+  /** chmod, chown, utimens. A file being written takes the change through its writer, which keeps it ordered after earlier writes. */
+  public Inode setAttributes(FsPath path, AttributeChange change) throws IOException {
+    long inode = resolve(path);
+    FileWriter writer = files.existingWriter(inode);
+    return writer == null ? namespace.setAttributes(inode, change) : files.view(writer.setAttributes(change));
+  }
+
+  /** Up to {@code limit} entries of a directory after {@code after} (null: from the start), in name order. */
+  public List<DirEntry> list(FsPath directory, Name after, int limit) throws IOException {
+    return namespace.list(resolve(directory), after, limit);
+  }
+
+  public Space space() throws IOException {
+    return new Space(disk.getTotalSpace(), disk.getUnallocatedSpace(), disk.getUsableSpace());
+  }
+
+  // ---------------------------------------------------------------- extended attributes
+
+  public byte[] getXattr(FsPath path, byte[] name) throws IOException {
+    return namespace.getXattr(resolve(path), name);
+  }
+
+  public void setXattr(FsPath path, byte[] name, byte[] value, XattrMode mode) throws IOException {
+    namespace.setXattr(resolve(path), name, value, mode);
+  }
+
+  public List<byte[]> listXattrs(FsPath path) throws IOException {
+    return namespace.listXattrs(resolve(path));
+  }
+
+  public void removeXattr(FsPath path, byte[] name) throws IOException {
+    namespace.removeXattr(resolve(path), name);
+  }
+
+  // ---------------------------------------------------------------- file data
+
+  /** Opens a regular file; the handle names it until {@link #release}, whatever happens to its names. */
+  public long open(FsPath path) throws IOException {
+    Inode inode = namespace.resolve(Namespace.ROOT, path.names());
+    if (inode.isDirectory()) {
+      throw new FileSystemException(path.toString(), null, "Is a directory");
+    }
+    return files.open(inode.number());
+  }
+
+  /** Creates a regular file and opens it. */
+  public long create(FsPath path, int permissions, Caller caller) throws IOException {
+    Inode inode = mknod(path, Mode.S_IFREG | (permissions & Mode.PERMISSIONS), 0, caller);
+    return files.open(inode.number());
+  }
+
+  /** Reads into {@code dst} at {@code offset}; a file's own pending writes are committed first, so they read back. */
+  public int read(long handle, long offset, ByteBuffer dst) throws IOException, InterruptedException {
+    FileWriter writer = files.writer(handle);
+    if (!writer.isSettled()) {
+      writer.flush();
+    }
+    return reader.read(files.inodeOf(handle), offset, dst);
+  }
+
+  public void write(long handle, long offset, ByteBuffer data) throws IOException, InterruptedException {
+    if (offset < 0) {
+      throw new FileSystemException("handle " + handle, null, "Invalid argument");
+    }
+    FileWriter writer = files.writer(handle);
+    // An earlier write that failed fails the later ones: nothing is half-written behind the caller's back.
+    writer.checkFailed();
+    writer.write(offset, data);
+  }
+
+  public void truncate(FsPath path, long size) throws IOException, InterruptedException {
+    Inode file = namespace.resolve(Namespace.ROOT, path.names());
+    if (file.isDirectory()) {
+      throw new FileSystemException(path.toString(), null, "Is a directory");
+    }
+    if (file.type() != Mode.S_IFREG) {
+      throw new FileSystemException(path.toString(), null, "Invalid argument");
+    }
+    files.withWriter(file.number(), w -> {
+      w.truncate(requireSize(size));
+      return null;
+    });
+  }
+
+  public void truncate(long handle, long size) throws IOException, InterruptedException {
+    files.writer(handle).truncate(requireSize(size));
+  }
+
+  /** fallocate(2) in its default mode: the file grows to cover the range; the new bytes read as zeros. */
+  public void allocate(long handle, long offset, long length) throws IOException, InterruptedException {
+    if (offset < 0 || length <= 0) {
+      throw new FileSystemException("handle " + handle, null, "Invalid argument");
+    }
+    FileWriter writer = files.writer(handle);
+    synchronized (writer) {
+      long end = offset + length;
+      if (end > writer.pendingEnd()) {
+        writer.truncate(end);
+      }
+    }
+  }
+
+  /** close(2) of one descriptor: reports a failed earlier write; data goes on committing in the background. */
+  public void flush(long handle) throws IOException {
+    files.writer(handle).checkFailed();
+  }
+
+  /** fsync(2): everything written to the file so far is durable on return. */
+  public void fsync(long handle) throws IOException, InterruptedException {
+    files.writer(handle).flush();
+  }
+
+  public void release(long handle) throws IOException, InterruptedException {
+    files.release(handle);
+  }
+
+  private long resolve(FsPath path) throws IOException {
+    return namespace.resolve(Namespace.ROOT, path.names()).number();
+  }
+
+  private static long requireSize(long size) throws FileSystemException {
+    if (size < 0) {
+      throw new FileSystemException("size " + size, null, "Invalid argument");
+    }
+    return size;
+  }
+
+  /** Commits runs idle for a while and syncs the index: the "few seconds" of durability for data nobody fsync'ed. */
+  private void writeBack() {
+    try {
+      for (FileWriter w : files.all()) {
+        w.endRunIfIdle(IDLE_RUN_NANOS);
+      }
+      namespace.sync();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Throwable e) {
+      LOG.error("periodic write-back failed; will retry", e);
+    }
+  }
+
+  /**
+   * Unmount: commits every file's writes, makes everything durable and stops the write-back.
+   * Failures are logged per file and the rest still goes through.
+   */
+  @Override
+  public void close() throws IOException {
+    background.shutdown();
+    try {
+      background.awaitTermination(10, TimeUnit.SECONDS);
+      for (FileWriter w : files.all()) {
+        try {
+          w.flush();
+        } catch (IOException e) {
+          LOG.error("could not commit a file's last writes at unmount: {}", e.getMessage());
+        }
+      }
+      pipeline.flush();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while committing at unmount");
+    }
+    namespace.sync();
+  }
+}

@@ -1,0 +1,167 @@
+package io.dedupfs.fs;
+
+import io.dedupfs.store.file.FileWriter;
+import io.dedupfs.store.ingest.IngestPipeline;
+import io.dedupfs.store.namespace.Inode;
+import io.dedupfs.store.namespace.Namespace;
+import java.io.IOException;
+import java.nio.file.FileSystemException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Open-file handles and the one {@link FileWriter} of each inode they write to. Every name and
+ * every handle of an inode share its writer, so writes through hard links and reopened files stay
+ * in order. A writer outlives its last user until everything it was given is committed; only then
+ * is it dropped, so a writer created later can never commit before it. No file descriptor is
+ * held per file: a writer is memory only.
+ */
+final class OpenFiles {
+  private static final Logger LOG = LoggerFactory.getLogger(OpenFiles.class);
+
+  /** A writer and how many handles and operations use it now. */
+  private static final class Entry {
+    final FileWriter writer;
+    int users;
+
+    Entry(FileWriter writer) {
+      this.writer = writer;
+    }
+  }
+
+  private final Namespace namespace;
+  private final IngestPipeline pipeline;
+  private final Map<Long, Entry> writers = new HashMap<>();
+  private final Map<Long, Long> handles = new HashMap<>();
+  private final AtomicLong nextHandle = new AtomicLong(1);
+
+  OpenFiles(Namespace namespace, IngestPipeline pipeline) {
+    this.namespace = namespace;
+    this.pipeline = pipeline;
+  }
+
+  /** A new handle on {@code inode}. */
+  long open(long inode) throws IOException {
+    acquire(inode);
+    long handle = nextHandle.getAndIncrement();
+    synchronized (this) {
+      handles.put(handle, inode);
+    }
+    return handle;
+  }
+
+  /** The inode a handle is open on. */
+  synchronized long inodeOf(long handle) throws FileSystemException {
+    Long inode = handles.get(handle);
+    if (inode == null) {
+      throw new FileSystemException("handle " + handle, null, "Bad file descriptor");
+    }
+    return inode;
+  }
+
+  /** The writer of an open handle's inode. */
+  synchronized FileWriter writer(long handle) throws FileSystemException {
+    return writers.get(inodeOf(handle)).writer;
+  }
+
+  /** Ends a handle; its writer goes once nothing uses it and everything it was given is committed. */
+  void release(long handle) throws InterruptedException, FileSystemException {
+    long inode;
+    synchronized (this) {
+      inode = inodeOf(handle);
+      handles.remove(handle);
+    }
+    unuse(inode);
+  }
+
+  /** Runs {@code action} with the writer of {@code inode}, making one if the inode has none. */
+  <T> T withWriter(long inode, WriterAction<T> action) throws IOException, InterruptedException {
+    FileWriter writer = acquire(inode);
+    try {
+      return action.run(writer);
+    } finally {
+      unuse(inode);
+    }
+  }
+
+  interface WriterAction<T> {
+    T run(FileWriter writer) throws IOException, InterruptedException;
+  }
+
+  /** The attributes of {@code committed} as its writer sees them, if it has one (pending size and mtime). */
+  Inode view(Inode committed) {
+    Entry e;
+    synchronized (this) {
+      e = writers.get(committed.number());
+    }
+    return e == null ? committed : e.writer.view(committed);
+  }
+
+  /** The writer of an inode if it has one now, without making one. */
+  synchronized FileWriter existingWriter(long inode) {
+    Entry e = writers.get(inode);
+    return e == null ? null : e.writer;
+  }
+
+  /** Every writer alive now. */
+  synchronized List<FileWriter> all() {
+    List<FileWriter> out = new ArrayList<>(writers.size());
+    writers.values().forEach(e -> out.add(e.writer));
+    return out;
+  }
+
+  private FileWriter acquire(long inode) throws IOException {
+    synchronized (this) {
+      Entry e = writers.get(inode);
+      if (e != null) {
+        e.users++;
+        return e.writer;
+      }
+    }
+    // Read the committed size outside the lock; a writer made meanwhile by another thread wins.
+    long size = namespace.getattr(inode).size();
+    synchronized (this) {
+      Entry e = writers.computeIfAbsent(inode, n -> new Entry(new FileWriter(n, size, namespace, pipeline)));
+      e.users++;
+      return e.writer;
+    }
+  }
+
+  private void unuse(long inode) throws InterruptedException {
+    Entry e;
+    synchronized (this) {
+      e = writers.get(inode);
+      if (--e.users > 0) {
+        return;
+      }
+    }
+    e.writer.settle().whenComplete((v, error) -> {
+      if (error != null) {
+        // Nobody is left to report it to: the last handle is closed (e.g. the file was deleted).
+        LOG.warn("write-back of inode {} failed after its last close: {}", inode, error.getMessage());
+      }
+      retire(inode, e);
+    });
+  }
+
+  /** Drops a writer that nobody uses and that has committed everything, so idle inodes cost nothing. */
+  private synchronized void retire(long inode, Entry e) {
+    if (writers.get(inode) == e && e.users == 0) {
+      if (e.writer.isSettled()) {
+        writers.remove(inode);
+      } else {
+        // Written to again (truncate by path) after settling began: wait for that too.
+        try {
+          e.writer.settle().whenComplete((v, error) -> retire(inode, e));
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+}

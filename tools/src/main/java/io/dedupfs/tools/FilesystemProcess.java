@@ -1,0 +1,83 @@
+package io.dedupfs.tools;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Starts the filesystem process of a background mount: the same JVM and class path running
+ * {@code mount --foreground}, in a session of its own (so closing the terminal does not end it),
+ * with stderr appended to the repository's log. It reports on its stdout, one line, whether the
+ * mount is live or why it failed; this waits for that line.
+ */
+final class FilesystemProcess {
+  static final String READY = "ready";
+  static final String FAILED = "failed: ";
+  private static final Path SETSID = Path.of("/usr/bin/setsid");
+
+  private final Path repository;
+  private final Path mountpoint;
+  private final long memory;
+  private final List<String> fuseOptions;
+
+  FilesystemProcess(Path repository, Path mountpoint, long memory, List<String> fuseOptions) {
+    this.repository = repository;
+    this.mountpoint = mountpoint;
+    this.memory = memory;
+    this.fuseOptions = fuseOptions;
+  }
+
+  /** Starts it and returns its pid once the mount is live; throws with its reason if it fails. */
+  long start() throws IOException, InterruptedException {
+    Path log = Locations.logOf(repository);
+    Process process = new ProcessBuilder(command())
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .start();
+    String line;
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      line = out.readLine();
+    }
+    if (READY.equals(line)) {
+      return process.pid();
+    }
+    if (line != null && line.startsWith(FAILED)) {
+      process.waitFor();
+      throw new IOException(line.substring(FAILED.length()));
+    }
+    int code = process.waitFor();
+    throw new IOException("the filesystem process exited with code " + code + " before the mount was live; see " + log);
+  }
+
+  private List<String> command() {
+    List<String> cmd = new ArrayList<>();
+    if (Files.isExecutable(SETSID)) {
+      cmd.add(SETSID.toString());
+    }
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (!arg.startsWith("-Dfile.encoding=")) {
+        cmd.add(arg);
+      }
+    }
+    // File names are bytes: see FuseAdapter.
+    cmd.add("-Dfile.encoding=ISO-8859-1");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(Main.class.getName());
+    cmd.addAll(List.of("mount", repository.toString(), mountpoint.toString(), "--memory", Long.toString(memory),
+        "--foreground", "--report-ready"));
+    for (String option : fuseOptions) {
+      cmd.add("-o");
+      cmd.add(option);
+    }
+    return cmd;
+  }
+}

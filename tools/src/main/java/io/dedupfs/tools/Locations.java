@@ -1,0 +1,30 @@
+package io.dedupfs.tools;
+
+import java.nio.file.Path;
+
+/**
+ * Where {@code dedupfs mount} puts things when not told: the repository under the XDG data
+ * directory ({@code ~/.local/share/dedupfs/repo}) and the mountpoint {@code ~/dedupfs}.
+ */
+final class Locations {
+  private Locations() {}
+
+  static Path defaultRepository() {
+    String xdg = System.getenv("XDG_DATA_HOME");
+    Path data = xdg != null && !xdg.isBlank() ? Path.of(xdg) : home().resolve(".local/share");
+    return data.resolve("dedupfs/repo");
+  }
+
+  static Path defaultMountpoint() {
+    return home().resolve("dedupfs");
+  }
+
+  /** The filesystem process's log, in the repository. */
+  static Path logOf(Path repository) {
+    return repository.resolve("dedupfs.log");
+  }
+
+  private static Path home() {
+    return Path.of(System.getProperty("user.home"));
+  }
+}

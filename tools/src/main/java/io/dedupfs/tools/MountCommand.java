@@ -1,0 +1,167 @@
+package io.dedupfs.tools;
+
+import io.dedupfs.fs.LiveFileSystem;
+import io.dedupfs.fs.fuse.FuseAdapter;
+import io.dedupfs.fs.fuse.FuseMount;
+import io.dedupfs.store.file.FileReader;
+import io.dedupfs.store.ingest.IngestPipeline;
+import io.dedupfs.store.ingest.IngestSettings;
+import io.dedupfs.store.namespace.Namespace;
+import io.dedupfs.store.read.ChunkReader;
+import io.dedupfs.store.repo.ChunkerParameters;
+import io.dedupfs.store.repo.Compression;
+import io.dedupfs.store.repo.Repository;
+import io.dedupfs.store.repo.RepositoryConfig;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code dedupfs mount}: serves a repository as a read-write filesystem. Unless {@code
+ * --foreground}, the filesystem runs in a process of its own ({@link FilesystemProcess}) and the
+ * command returns once the mount is live.
+ */
+@Command(name = "mount", mixinStandardHelpOptions = true,
+    description = {"Mount a repository as a read-write filesystem.",
+        "With no REPO, uses ~/.local/share/dedupfs/repo (created on first use); with no MOUNTPOINT, ~/dedupfs."})
+final class MountCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(MountCommand.class);
+  /** Decoded chunks kept for reads: a few chunks of the default 4 MiB maximum for each of several readers. */
+  static final long READ_CACHE_BYTES = 64L << 20;
+  private static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(30);
+  /** Longest a SIGTERM waits for the last writes to become durable before the JVM goes. */
+  private static final long SHUTDOWN_WAIT_MINUTES = 10;
+
+  @Parameters(index = "0", arity = "0..1", paramLabel = "REPO", description = "Repository (default: ~/.local/share/dedupfs/repo).")
+  Path repository;
+
+  @Parameters(index = "1", arity = "0..1", paramLabel = "MOUNTPOINT", description = "Empty directory to mount on (default: ~/dedupfs).")
+  Path mountpoint;
+
+  @Option(names = "--memory", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "256M",
+      description = "Memory budget of all buffered writes (default ${DEFAULT-VALUE}).")
+  long memory;
+
+  @Option(names = "--foreground", description = "Serve from this process until unmounted, logging to stderr.")
+  boolean foreground;
+
+  @Option(names = "-o", paramLabel = "FUSE_OPTION", split = ",", description = "Extra FUSE mount options, e.g. -o ro.")
+  List<String> fuseOptions = new ArrayList<>();
+
+  /** Set by {@link FilesystemProcess} on the process it starts: report readiness on stdout. */
+  @Option(names = "--report-ready", hidden = true)
+  boolean reportReady;
+
+  @Override
+  public Integer call() throws Exception {
+    Path repo = (repository == null ? prepareDefaultRepository() : repository).toAbsolutePath().normalize();
+    Path mnt = (mountpoint == null ? prepareDefaultMountpoint() : mountpoint).toAbsolutePath().normalize();
+    if (!Files.isRegularFile(repo.resolve("config"))) {
+      throw new NoSuchFileException(repo.toString(), null, "no repository here (create one with dedupfs init " + repo + ")");
+    }
+    if (!Files.isDirectory(mnt)) {
+      throw new NoSuchFileException(mnt.toString(), null, "mountpoint is not a directory");
+    }
+    var busy = MountTable.at(mnt);
+    if (busy.isPresent()) {
+      throw new IOException(mnt + " is already a mountpoint (" + busy.get().type() + " of " + busy.get().source()
+          + "); unmount it first");
+    }
+    if (!foreground) {
+      long pid = new FilesystemProcess(repo, mnt, memory, fuseOptions).start();
+      System.out.println("mounted " + repo + " at " + mnt + " (process " + pid + ", log " + Locations.logOf(repo) + ")");
+      return 0;
+    }
+    try {
+      serve(repo, mnt);
+      return 0;
+    } catch (Exception e) {
+      if (reportReady) {
+        System.out.println(FilesystemProcess.FAILED + ErrorReporter.message(e));
+        System.out.flush();
+      }
+      throw e;
+    }
+  }
+
+  private Path prepareDefaultRepository() throws IOException {
+    Path repo = Locations.defaultRepository();
+    if (!Files.exists(repo.resolve("config"))) {
+      Files.createDirectories(repo.getParent());
+      RepositoryConfig config = RepositoryConfig.create(ChunkerParameters.DEFAULT, Compression.DEFAULT);
+      Repository.init(repo, config, Repository.OpenOptions.DEFAULT).close();
+      System.err.println("dedupfs: created repository " + repo);
+    }
+    return repo;
+  }
+
+  private static Path prepareDefaultMountpoint() throws IOException {
+    return Files.createDirectories(Locations.defaultMountpoint());
+  }
+
+  /** Mounts, serves until unmounted (by umount, fusermount -u or a signal), then makes everything durable. */
+  private void serve(Path repo, Path mnt) throws Exception {
+    CountDownLatch closed = new CountDownLatch(1);
+    try (Repository repository = Repository.open(repo, Repository.OpenOptions.DEFAULT);
+        IngestPipeline pipeline = new IngestPipeline(repository, IngestSettings.forMemory(memory), Clock.systemUTC());
+        ChunkReader chunks = new ChunkReader(repository.index(), repository.packs())) {
+      Namespace namespace = Namespace.open(repository.index(), Clock.systemUTC());
+      FileReader reader = new FileReader(namespace, chunks, READ_CACHE_BYTES);
+      try (LiveFileSystem fs = new LiveFileSystem(namespace, pipeline, reader, Files.getFileStore(repo))) {
+        FuseAdapter adapter = new FuseAdapter(fs, "dedupfs");
+        FuseMount mount = FuseMount.mount(adapter, mnt, repo.toString(), isRoot(), fuseOptions, MOUNT_TIMEOUT);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+          // SIGTERM or SIGINT: unmount, then let the main thread commit everything before the JVM ends.
+          mount.unmount();
+          try {
+            closed.await(SHUTDOWN_WAIT_MINUTES, TimeUnit.MINUTES);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }, "dedupfs-shutdown"));
+        LOG.info("mounted {} at {}", repo, mnt);
+        announceReady(repo, mnt);
+        mount.awaitUnmounted();
+        LOG.info("unmounted {}; committing", mnt);
+      }
+    } finally {
+      closed.countDown();
+    }
+    LOG.info("{} closed; everything written is durable", repo);
+  }
+
+  private void announceReady(Path repo, Path mnt) {
+    if (reportReady) {
+      System.out.println(FilesystemProcess.READY);
+      System.out.flush();
+      // The starter reads one line and goes; nothing else may be written to its pipe.
+      PrintStream out = System.out;
+      System.setOut(System.err);
+      out.close();
+    } else {
+      System.out.println("mounted " + repo + " at " + mnt + "; unmount with dedupfs umount " + mnt);
+    }
+  }
+
+  static boolean isRoot() {
+    try {
+      return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+    } catch (IOException | UnsupportedOperationException e) {
+      return "root".equals(System.getProperty("user.name"));
+    }
+  }
+}
