@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import jnr.ffi.Pointer;
+import jnr.ffi.Struct;
 import jnr.ffi.types.dev_t;
 import jnr.ffi.types.gid_t;
 import jnr.ffi.types.mode_t;
@@ -47,6 +48,7 @@ public final class FuseAdapter extends FuseStubFS {
   /** utimensat(2)'s special nanosecond values. */
   private static final long UTIME_NOW = (1L << 30) - 1;
   private static final long UTIME_OMIT = (1L << 30) - 2;
+  private static final int UTIME_OMIT_OK = 1 << 2;
   private static final int XATTR_CREATE = 1;
   private static final int XATTR_REPLACE = 2;
   private static final int MAX_IO = 1 << 20;
@@ -66,6 +68,26 @@ public final class FuseAdapter extends FuseStubFS {
     }
     this.fs = fs;
     this.fsName = fsName;
+    acceptOmittedTimes();
+  }
+
+  /**
+   * Sets fuse_operations.flag_utime_omit_ok (bit 2 of the flags word after the callbacks), which
+   * jnr-fuse does not expose as a setting. Without it libfuse 2.9 silently drops a utimensat that
+   * sets only one of the two times (UTIME_OMIT), as tar -x does for every file it extracts.
+   */
+  private void acceptOmittedTimes() {
+    try {
+      // offset() is public but declared in a package-private class of jnr-ffi.
+      Object member = fuseOperations.getClass().getField("flag_nullpath_ok").get(fuseOperations);
+      java.lang.reflect.Method offset = member.getClass().getMethod("offset");
+      offset.setAccessible(true);
+      long flags = (Long) offset.invoke(member);
+      Pointer ops = Struct.getMemory(fuseOperations);
+      ops.putInt(flags, ops.getInt(flags) | UTIME_OMIT_OK);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot set flag_utime_omit_ok in jnr-fuse's fuse_operations", e);
+    }
   }
 
   /** Completes when the kernel has finished the FUSE handshake: the mount is live. */

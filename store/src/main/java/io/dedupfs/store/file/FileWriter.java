@@ -48,6 +48,11 @@ public final class FileWriter {
   private long end;
   /** Sequence of the last explicit time change: runs written before it must not overwrite it. */
   private volatile long timesSetSequence = -1;
+  /**
+   * Held while an explicit time change commits and while a run's commit decides whether to set
+   * the write time: taken on commit threads, never while waiting for anything but the index.
+   */
+  private final Object timesLock = new Object();
 
   /** A writer for a file whose committed size is {@code size}. */
   public FileWriter(long inode, long size, Namespace namespace, IngestPipeline pipeline) {
@@ -96,11 +101,13 @@ public final class FileWriter {
    * commits of runs written before.
    */
   public synchronized Inode setAttributes(AttributeChange change) throws IOException {
-    Inode changed = namespace.setAttributes(inode, change);
-    if (change.mtimeNanos() != null) {
-      timesSetSequence = ++sequence;
+    synchronized (timesLock) {
+      Inode changed = namespace.setAttributes(inode, change);
+      if (change.mtimeNanos() != null) {
+        timesSetSequence = ++sequence;
+      }
+      return changed;
     }
-    return changed;
   }
 
   /**
@@ -109,11 +116,15 @@ public final class FileWriter {
    */
   public synchronized void truncate(long size) throws InterruptedException {
     endRun();
+    long truncatedAt = namespace.now();
+    long truncateSequence = ++sequence;
     committed = committed.thenRun(() -> {
-      try {
-        namespace.truncate(inode, size);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
+      synchronized (timesLock) {
+        try {
+          namespace.truncate(inode, size, truncateSequence < timesSetSequence ? null : truncatedAt);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
       }
     });
     end = size;
@@ -177,11 +188,14 @@ public final class FileWriter {
     CompletableFuture<List<ChunkRef>> durable = run.finish();
     run = null;
     committed = committed.thenCombine(durable, (v, refs) -> refs).thenAccept(refs -> {
-      try {
-        namespace.replaceRange(inode, start, length, extentsOf(start, refs),
-            writtenSequence < timesSetSequence ? null : writtenAt);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
+      // Decided and committed under timesLock: a time set meanwhile lands wholly before or after.
+      synchronized (timesLock) {
+        try {
+          namespace.replaceRange(inode, start, length, extentsOf(start, refs),
+              writtenSequence < timesSetSequence ? null : writtenAt);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
       }
     });
   }

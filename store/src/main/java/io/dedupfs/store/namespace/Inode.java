@@ -25,6 +25,10 @@ public record Inode(
     return new Inode(number, mode, uid, gid, n, size, atimeNanos, mtimeNanos, ctime, rdev, parent);
   }
 
+  Inode withMode(int m, long ctime) {
+    return new Inode(number, m, uid, gid, nlink, size, atimeNanos, mtimeNanos, ctime, rdev, parent);
+  }
+
   Inode withParent(long p, long ctime) {
     return new Inode(number, mode, uid, gid, nlink, size, atimeNanos, mtimeNanos, ctime, rdev, p);
   }

@@ -271,6 +271,13 @@ public final class Namespace {
     return index.write(tx -> {
       Inode i = load(tx, inode);
       int mode = change.permissions() == null ? i.mode() : (i.mode() & Mode.S_IFMT) | (change.permissions() & Mode.PERMISSIONS);
+      if (change.permissions() != null) {
+        byte[] aclKey = xattrKey(inode, PosixAcl.ACCESS_XATTR);
+        Optional<byte[]> acl = tx.get(Table.XATTRS, aclKey);
+        if (acl.isPresent()) {
+          tx.put(Table.XATTRS, aclKey, PosixAcl.withMode(acl.get(), mode));
+        }
+      }
       Inode changed = new Inode(i.number(), mode,
           change.uid() == null ? i.uid() : change.uid(),
           change.gid() == null ? i.gid() : change.gid(),
@@ -306,7 +313,9 @@ public final class Namespace {
         throw new NoSuchAttributeException("inode " + inode, printable(name));
       }
       tx.put(Table.XATTRS, key, value);
-      store(tx, i.withNlink(i.nlink(), now()));
+      // As Linux does: the access ACL and the mode's permission bits are one thing seen twice.
+      int newMode = PosixAcl.isAccessAcl(name) ? (i.mode() & ~0777) | PosixAcl.permissionBits(value) : i.mode();
+      store(tx, i.withMode(newMode, now()));
       return null;
     });
   }
@@ -368,15 +377,24 @@ public final class Namespace {
 
   /** truncate(2): the file ends at {@code size}; bytes past it are gone, growth reads as zeros. */
   public Inode truncate(long inode, long size) throws IOException {
+    return truncate(inode, size, now());
+  }
+
+  /**
+   * truncate(2) done at {@code changedAtNanos}, which becomes mtime and ctime; null keeps them
+   * (times set explicitly after the truncate, whose commit comes later).
+   */
+  public Inode truncate(long inode, long size, Long changedAtNanos) throws IOException {
     if (size < 0) {
       throw new FileSystemException("inode " + inode, null, INVALID_ARGUMENT);
     }
     return index.write(tx -> {
       Inode file = regularFile(tx, inode);
       cut(tx, inode, size, Long.MAX_VALUE);
-      long now = now();
+      long mtime = changedAtNanos == null ? file.mtimeNanos() : changedAtNanos;
+      long ctime = changedAtNanos == null ? file.ctimeNanos() : changedAtNanos;
       Inode changed = new Inode(inode, file.mode(), file.uid(), file.gid(), file.nlink(), size, file.atimeNanos(),
-          now, now, file.rdev(), file.parent());
+          mtime, ctime, file.rdev(), file.parent());
       store(tx, changed);
       return changed;
     });

@@ -178,6 +178,34 @@ class NamespaceTest {
     assertEquals(changed, ns.getattr(f));
   }
 
+  /** An access ACL in the kernel's xattr format: owner, owning group, a named user, mask, other. */
+  private static byte[] acl(int mode, boolean withMask) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 + 8 * (withMask ? 5 : 3)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.putInt(2);
+    b.putShort((short) 0x01).putShort((short) (mode >> 6 & 7)).putInt(-1);
+    if (withMask) {
+      b.putShort((short) 0x02).putShort((short) 7).putInt(65534);
+    }
+    b.putShort((short) 0x04).putShort((short) (withMask ? 4 : mode >> 3 & 7)).putInt(-1);
+    if (withMask) {
+      b.putShort((short) 0x10).putShort((short) (mode >> 3 & 7)).putInt(-1);
+    }
+    b.putShort((short) 0x20).putShort((short) (mode & 7)).putInt(-1);
+    return b.array();
+  }
+
+  @Test
+  void theAccessAclAndTheModeBitsStayInStep() throws Exception {
+    long f = ns.mknod(Namespace.ROOT, Name.of("f"), FILE, 0, 0, 0).number();
+    byte[] name = "system.posix_acl_access".getBytes(StandardCharsets.US_ASCII);
+    ns.setXattr(f, name, acl(0750, true), XattrMode.EITHER);
+    assertEquals(0750, ns.getattr(f).mode() & 0777, "setting the ACL sets the mode, group bits from the mask");
+    ns.setAttributes(f, AttributeChange.permissions(0604));
+    assertArrayEquals(acl(0604, true), ns.getXattr(f, name), "chmod rewrites owner, mask and other entries");
+    assertThrows(java.nio.file.FileSystemException.class,
+        () -> ns.setXattr(f, name, new byte[] {2, 0, 0, 0}, XattrMode.EITHER), "an ACL without its base entries");
+  }
+
   @Test
   void extendedAttributesFollowSetxattrFlagsAndGoWithTheInode() throws Exception {
     long f = ns.mknod(Namespace.ROOT, Name.of("f"), FILE, 0, 0, 0).number();
@@ -188,7 +216,7 @@ class NamespaceTest {
     ns.setXattr(f, user, "v1".getBytes(StandardCharsets.UTF_8), XattrMode.CREATE);
     assertThrows(FileAlreadyExistsException.class, () -> ns.setXattr(f, user, new byte[1], XattrMode.CREATE));
     ns.setXattr(f, user, new byte[0], XattrMode.REPLACE);
-    ns.setXattr(f, acl, new byte[] {2, 0, 0, 0}, XattrMode.EITHER);
+    ns.setXattr(f, acl, acl(0640, true), XattrMode.EITHER);
     assertArrayEquals(new byte[0], ns.getXattr(f, user), "an empty value is a value");
     assertEquals(2, ns.listXattrs(f).size());
     ns.removeXattr(f, acl);
