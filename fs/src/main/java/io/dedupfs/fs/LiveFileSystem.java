@@ -25,13 +25,13 @@ import org.slf4j.LoggerFactory;
  * The read-write tree of a mounted repository, by path, with no FUSE: what the adapter calls for
  * each operation. Paths resolve to inodes in one transaction each; file data goes through one
  * {@link FileWriter} per inode being written and a shared {@link FileReader}. Errors are the
- * namespace's java.nio exceptions. Every second, writes idle for a while are committed, and the
+ * namespace's java.nio exceptions. Every second, runs of writes older than 2 s are committed, and the
  * index is synced, so data not fsync'ed is durable within a few seconds. Thread-safe.
  */
 public final class LiveFileSystem implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LiveFileSystem.class);
-  /** A write idle this long ends its run, so it commits without waiting for close (FORMAT.md §8 invariant 8). */
-  static final long IDLE_RUN_NANOS = 2_000_000_000L;
+  /** A run this old ends, so its writes commit without waiting for close or 64 MiB (FORMAT.md §8 invariant 8). */
+  static final long MAX_RUN_AGE_NANOS = 2_000_000_000L;
   private static final long SYNC_PERIOD_MILLIS = 1000;
 
   /** Who asks: new nodes belong to them. */
@@ -235,7 +235,7 @@ public final class LiveFileSystem implements AutoCloseable {
   private void writeBack() {
     try {
       for (FileWriter w : files.all()) {
-        w.endRunIfIdle(IDLE_RUN_NANOS);
+        w.endRunIfOlderThan(MAX_RUN_AGE_NANOS);
       }
       namespace.sync();
     } catch (InterruptedException e) {

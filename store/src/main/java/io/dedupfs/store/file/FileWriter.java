@@ -40,6 +40,7 @@ public final class FileWriter {
   private final long maxRun;
   private ChunkStreamWriter run;
   private long runStart;
+  private long runStartedNanos;
   private long lastWriteNanos;
   /** Orders writes and explicit time changes: clock readings can tie, a counter cannot. */
   private long sequence;
@@ -75,6 +76,7 @@ public final class FileWriter {
         endRun();
         run = pipeline.openStream();
         runStart = at;
+        runStartedNanos = namespace.now();
       }
       long boundary = (at / maxRun + 1) * maxRun;
       int piece = (int) Math.min(data.remaining(), boundary - at);
@@ -153,9 +155,12 @@ public final class FileWriter {
     return committed;
   }
 
-  /** Ends the current run if nothing was written to it for {@code idleNanos}, so it commits without waiting for close. */
-  public synchronized void endRunIfIdle(long idleNanos) throws InterruptedException {
-    if (run != null && namespace.now() - lastWriteNanos >= idleNanos) {
+  /**
+   * Ends the current run if it began at least {@code ageNanos} ago, so that a file written
+   * without pause also commits every few seconds rather than only at run boundaries.
+   */
+  public synchronized void endRunIfOlderThan(long ageNanos) throws InterruptedException {
+    if (run != null && namespace.now() - runStartedNanos >= ageNanos) {
       endRun();
     }
   }
