@@ -116,6 +116,11 @@ public final class LiveFileSystem implements AutoCloseable {
     return namespace.list(resolve(directory), after, limit);
   }
 
+  /** Now on the namespace's clock, in nanoseconds since the epoch (for UTIME_NOW). */
+  public long now() {
+    return namespace.now();
+  }
+
   public Space space() throws IOException {
     return new Space(disk.getTotalSpace(), disk.getUnallocatedSpace(), disk.getUsableSpace());
   }
@@ -159,7 +164,7 @@ public final class LiveFileSystem implements AutoCloseable {
   public int read(long handle, long offset, ByteBuffer dst) throws IOException, InterruptedException {
     FileWriter writer = files.writer(handle);
     if (!writer.isSettled()) {
-      writer.flush();
+      writer.commit();
     }
     return reader.read(files.inodeOf(handle), offset, dst);
   }
@@ -256,7 +261,7 @@ public final class LiveFileSystem implements AutoCloseable {
       background.awaitTermination(10, TimeUnit.SECONDS);
       for (FileWriter w : files.all()) {
         try {
-          w.flush();
+          w.commit();
         } catch (IOException e) {
           LOG.error("could not commit a file's last writes at unmount: {}", e.getMessage());
         }

@@ -64,7 +64,7 @@ final class Errno {
     return ErrorCodes.EIO();
   }
 
-  /** Whether the errno is one a caller should expect (a path that does not exist) rather than a fault to log. */
+  /** Whether the errno means something went wrong here (logged), not an answer the caller should expect (ENOENT, EEXIST...). */
   static boolean isFault(int errno) {
     return errno == ErrorCodes.EIO() || errno == ErrorCodes.ENOSPC();
   }

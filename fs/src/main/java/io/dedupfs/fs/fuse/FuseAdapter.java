@@ -205,8 +205,7 @@ public final class FuseAdapter extends FuseStubFS {
       return null;
     }
     if (nsec == UTIME_NOW) {
-      java.time.Instant now = java.time.Instant.now();
-      return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+      return fs.now();
     }
     return t.tv_sec.get() * 1_000_000_000L + nsec;
   }

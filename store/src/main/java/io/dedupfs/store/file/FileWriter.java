@@ -216,10 +216,10 @@ public final class FileWriter {
   }
 
   /**
-   * fsync: ends the run and returns once every write so far is durable and in the file's extents.
-   * A failure of any earlier write is reported here.
+   * Ends the run and returns once every write so far is in the file's extents, visible to
+   * readers; not yet synced to disk. A failure of any earlier write is reported here.
    */
-  public void flush() throws IOException, InterruptedException {
+  public void commit() throws IOException, InterruptedException {
     CompletableFuture<Void> done = settle();
     while (!done.isDone()) {
       // Seal repeatedly: chunks still queued when one seal happens land in the next pack.
@@ -233,6 +233,11 @@ public final class FileWriter {
       }
     }
     checkFailed();
+  }
+
+  /** fsync: {@link #commit()}, then the index synced, so every write so far is durable on return. */
+  public void flush() throws IOException, InterruptedException {
+    commit();
     namespace.sync();
   }
 }
