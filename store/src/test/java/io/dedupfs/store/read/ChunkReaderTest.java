@@ -94,7 +94,11 @@ class ChunkReaderTest {
         assertEquals(ChunkEncoding.RAW, repo.index().find(r.id()).orElseThrow().encoding());
       }
       for (ChunkRef r : f.textRefs()) {
-        assertEquals(ChunkEncoding.ZSTD, repo.index().find(r.id()).orElseThrow().encoding());
+        // The stream's tail chunk can be a few bytes (boundaries depend on the repository's gear
+        // seed), and a few bytes do not compress: every chunk of at least the minimum size does.
+        if (r.length() >= SMALL.min()) {
+          assertEquals(ChunkEncoding.ZSTD, repo.index().find(r.id()).orElseThrow().encoding());
+        }
       }
     }
   }
