@@ -10,9 +10,12 @@ import io.dedupfs.store.namespace.Mode;
 import io.dedupfs.store.namespace.Name;
 import io.dedupfs.store.namespace.Namespace;
 import io.dedupfs.store.namespace.XattrMode;
+import io.dedupfs.store.snapshot.SnapshotReader;
+import io.dedupfs.store.snapshot.Snapshots;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.FileStore;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -45,14 +48,25 @@ public final class LiveFileSystem implements AutoCloseable {
   private final IngestPipeline pipeline;
   private final FileStore disk;
   private final OpenFiles files;
+  private final Snapshots snapshots;
+  private final SnapshotFileSystem snapshotTree;
   private final ScheduledExecutorService background;
 
-  public LiveFileSystem(Namespace namespace, IngestPipeline pipeline, FileReader reader, FileStore disk) {
+  /** Opens the repository's snapshots given how to commit what open files buffer. */
+  @FunctionalInterface
+  public interface SnapshotsOpener {
+    Snapshots open(Snapshots.PendingWrites pending) throws IOException;
+  }
+
+  public LiveFileSystem(Namespace namespace, IngestPipeline pipeline, FileReader reader, FileStore disk,
+      SnapshotsOpener snapshots, SnapshotReader snapshotReader) throws IOException {
     this.namespace = namespace;
     this.pipeline = pipeline;
     this.reader = reader;
     this.disk = disk;
     this.files = new OpenFiles(namespace, pipeline);
+    this.snapshots = snapshots.open(this::commitAll);
+    this.snapshotTree = new SnapshotFileSystem(this.snapshots, snapshotReader, reader, namespace);
     this.background = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "dedupfs-write-back");
       t.setDaemon(true);
@@ -64,56 +78,80 @@ public final class LiveFileSystem implements AutoCloseable {
   // ---------------------------------------------------------------- attributes and names
 
   public Inode getattr(FsPath path) throws IOException {
-    return files.view(namespace.resolve(Namespace.ROOT, path.names()));
+    List<Name> snapshot = inSnapshots(path);
+    return snapshot != null ? snapshotTree.getattr(snapshot) : files.view(namespace.resolve(Namespace.ROOT, path.names()));
   }
 
   /** The attributes of the inode an open handle is on. */
   public Inode getattr(long handle) throws IOException {
-    return files.view(namespace.getattr(files.inodeOf(handle)));
+    return SnapshotFileSystem.owns(handle) ? snapshotTree.getattr(handle)
+        : files.view(namespace.getattr(files.inodeOf(handle)));
   }
 
   public byte[] readlink(FsPath path) throws IOException {
-    return namespace.readlink(resolve(path));
+    List<Name> snapshot = inSnapshots(path);
+    return snapshot != null ? snapshotTree.readlink(snapshot) : namespace.readlink(resolve(path));
   }
 
   public Inode mknod(FsPath path, int mode, long rdev, Caller caller) throws IOException {
-    return namespace.mknod(resolve(path.parent()), path.name(), mode, caller.uid(), caller.gid(), rdev);
+    return namespace.mknod(resolve(writableParent(path)), path.name(), mode, caller.uid(), caller.gid(), rdev);
   }
 
-  public Inode mkdir(FsPath path, int permissions, Caller caller) throws IOException {
-    return mknod(path, Mode.S_IFDIR | (permissions & Mode.PERMISSIONS), 0, caller);
+  /** In {@code .snapshots}, takes a snapshot of the tree named as the new directory. */
+  public void mkdir(FsPath path, int permissions, Caller caller) throws IOException, InterruptedException {
+    List<Name> snapshot = inSnapshots(path);
+    if (snapshot != null && !snapshot.isEmpty()) {
+      snapshotTree.mkdir(snapshot);
+    } else {
+      mknod(path, Mode.S_IFDIR | (permissions & Mode.PERMISSIONS), 0, caller);
+    }
   }
 
   public Inode symlink(byte[] target, FsPath link, Caller caller) throws IOException {
-    return namespace.symlink(resolve(link.parent()), link.name(), target, caller.uid(), caller.gid());
+    return namespace.symlink(resolve(writableParent(link)), link.name(), target, caller.uid(), caller.gid());
   }
 
   public void unlink(FsPath path) throws IOException {
-    namespace.unlink(resolve(path.parent()), path.name());
+    namespace.unlink(resolve(writableParent(path)), path.name());
   }
 
+  /** In {@code .snapshots}, deletes the snapshot. */
   public void rmdir(FsPath path) throws IOException {
-    namespace.rmdir(resolve(path.parent()), path.name());
+    List<Name> snapshot = inSnapshots(path);
+    if (snapshot != null) {
+      snapshotTree.rmdir(snapshot);
+    } else {
+      namespace.rmdir(resolve(path.parent()), path.name());
+    }
   }
 
+  /** Within {@code .snapshots}, renames a snapshot; nothing moves in or out of it. */
   public void rename(FsPath from, FsPath to) throws IOException {
-    namespace.rename(resolve(from.parent()), from.name(), resolve(to.parent()), to.name());
+    List<Name> fromSnapshot = inSnapshots(from);
+    List<Name> toSnapshot = inSnapshots(to);
+    if (fromSnapshot != null && toSnapshot != null) {
+      snapshotTree.rename(fromSnapshot, toSnapshot);
+    } else {
+      namespace.rename(resolve(writableParent(from)), from.name(), resolve(writableParent(to)), to.name());
+    }
   }
 
   public Inode link(FsPath existing, FsPath newPath) throws IOException {
-    return namespace.link(resolve(existing), resolve(newPath.parent()), newPath.name());
+    requireWritable(existing);
+    return namespace.link(resolve(existing), resolve(writableParent(newPath)), newPath.name());
   }
 
   /** chmod, chown, utimens. A file being written takes the change through its writer, which keeps it ordered after earlier writes. */
   public Inode setAttributes(FsPath path, AttributeChange change) throws IOException {
-    long inode = resolve(path);
+    long inode = resolve(requireWritable(path));
     FileWriter writer = files.existingWriter(inode);
     return writer == null ? namespace.setAttributes(inode, change) : files.view(writer.setAttributes(change));
   }
 
   /** Up to {@code limit} entries of a directory after {@code after} (null: from the start), in name order. */
   public List<DirEntry> list(FsPath directory, Name after, int limit) throws IOException {
-    return namespace.list(resolve(directory), after, limit);
+    List<Name> snapshot = inSnapshots(directory);
+    return snapshot != null ? snapshotTree.list(snapshot, after, limit) : namespace.list(resolve(directory), after, limit);
   }
 
   /** Now on the namespace's clock, in nanoseconds since the epoch (for UTIME_NOW). */
@@ -128,25 +166,31 @@ public final class LiveFileSystem implements AutoCloseable {
   // ---------------------------------------------------------------- extended attributes
 
   public byte[] getXattr(FsPath path, byte[] name) throws IOException {
-    return namespace.getXattr(resolve(path), name);
+    List<Name> snapshot = inSnapshots(path);
+    return snapshot != null ? snapshotTree.getXattr(snapshot, name) : namespace.getXattr(resolve(path), name);
   }
 
   public void setXattr(FsPath path, byte[] name, byte[] value, XattrMode mode) throws IOException {
-    namespace.setXattr(resolve(path), name, value, mode);
+    namespace.setXattr(resolve(requireWritable(path)), name, value, mode);
   }
 
   public List<byte[]> listXattrs(FsPath path) throws IOException {
-    return namespace.listXattrs(resolve(path));
+    List<Name> snapshot = inSnapshots(path);
+    return snapshot != null ? snapshotTree.listXattrs(snapshot) : namespace.listXattrs(resolve(path));
   }
 
   public void removeXattr(FsPath path, byte[] name) throws IOException {
-    namespace.removeXattr(resolve(path), name);
+    namespace.removeXattr(resolve(requireWritable(path)), name);
   }
 
   // ---------------------------------------------------------------- file data
 
   /** Opens a regular file; the handle names it until {@link #release}, whatever happens to its names. */
-  public long open(FsPath path) throws IOException {
+  public long open(FsPath path, boolean forWriting) throws IOException {
+    List<Name> snapshot = inSnapshots(path);
+    if (snapshot != null) {
+      return snapshotTree.open(snapshot, forWriting);
+    }
     Inode inode = namespace.resolve(Namespace.ROOT, path.names());
     if (inode.isDirectory()) {
       throw new FileSystemException(path.toString(), null, "Is a directory");
@@ -156,12 +200,16 @@ public final class LiveFileSystem implements AutoCloseable {
 
   /** Creates a regular file and opens it. */
   public long create(FsPath path, int permissions, Caller caller) throws IOException {
+    writableParent(path);
     Inode inode = mknod(path, Mode.S_IFREG | (permissions & Mode.PERMISSIONS), 0, caller);
     return files.open(inode.number());
   }
 
   /** Reads into {@code dst} at {@code offset}; a file's own pending writes are committed first, so they read back. */
   public int read(long handle, long offset, ByteBuffer dst) throws IOException, InterruptedException {
+    if (SnapshotFileSystem.owns(handle)) {
+      return snapshotTree.read(handle, offset, dst);
+    }
     FileWriter writer = files.writer(handle);
     if (!writer.isSettled()) {
       writer.commit();
@@ -180,6 +228,7 @@ public final class LiveFileSystem implements AutoCloseable {
   }
 
   public void truncate(FsPath path, long size) throws IOException, InterruptedException {
+    requireWritable(path);
     Inode file = namespace.resolve(Namespace.ROOT, path.names());
     if (file.isDirectory()) {
       throw new FileSystemException(path.toString(), null, "Is a directory");
@@ -213,20 +262,67 @@ public final class LiveFileSystem implements AutoCloseable {
 
   /** close(2) of one descriptor: reports a failed earlier write; data goes on committing in the background. */
   public void flush(long handle) throws IOException {
-    files.writer(handle).checkFailed();
+    if (!SnapshotFileSystem.owns(handle)) {
+      files.writer(handle).checkFailed();
+    }
   }
 
   /** fsync(2): everything written to the file so far is durable on return. */
   public void fsync(long handle) throws IOException, InterruptedException {
-    files.writer(handle).flush();
+    if (!SnapshotFileSystem.owns(handle)) {
+      files.writer(handle).flush();
+    }
   }
 
   public void release(long handle) throws IOException, InterruptedException {
-    files.release(handle);
+    if (SnapshotFileSystem.owns(handle)) {
+      snapshotTree.release(handle);
+    } else {
+      files.release(handle);
+    }
+  }
+
+  /** The snapshots of the mounted repository, for the control socket. */
+  public Snapshots snapshots() {
+    return snapshots;
+  }
+
+  /** Commits what every open file buffers (its writes reach the namespace; durability is separate). */
+  public void commitAll() throws IOException, InterruptedException {
+    for (FileWriter w : files.all()) {
+      w.commit();
+    }
   }
 
   private long resolve(FsPath path) throws IOException {
     return namespace.resolve(Namespace.ROOT, path.names()).number();
+  }
+
+  /**
+   * The names below {@code .snapshots} when {@code path} is in it or is it (then empty), else
+   * null. {@code .snapshots} is reachable by name only in the root, and never listed there.
+   */
+  private static List<Name> inSnapshots(FsPath path) {
+    List<Name> names = path.names();
+    return !names.isEmpty() && names.get(0).equals(SnapshotFileSystem.DIRECTORY) ? names.subList(1, names.size()) : null;
+  }
+
+  /** {@code path}, if it is in the live tree: snapshots change only by mkdir, rmdir and rename. */
+  private static FsPath requireWritable(FsPath path) throws FileSystemException {
+    List<Name> snapshot = inSnapshots(path);
+    if (snapshot != null) {
+      throw SnapshotFileSystem.readOnly(snapshot);
+    }
+    return path;
+  }
+
+  /** The parent of a name to create or remove in the live tree; {@code .snapshots} itself exists and stays. */
+  private static FsPath writableParent(FsPath path) throws FileSystemException {
+    List<Name> snapshot = inSnapshots(path);
+    if (snapshot != null && snapshot.isEmpty()) {
+      throw new FileAlreadyExistsException(path.toString(), null, "reserved for snapshots");
+    }
+    return requireWritable(path).parent();
   }
 
   private static long requireSize(long size) throws FileSystemException {

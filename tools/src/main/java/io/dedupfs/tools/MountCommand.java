@@ -12,6 +12,8 @@ import io.dedupfs.store.repo.ChunkerParameters;
 import io.dedupfs.store.repo.Compression;
 import io.dedupfs.store.repo.Repository;
 import io.dedupfs.store.repo.RepositoryConfig;
+import io.dedupfs.store.snapshot.SnapshotReader;
+import io.dedupfs.store.snapshot.Snapshots;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -42,6 +44,8 @@ final class MountCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(MountCommand.class);
   /** Decoded chunks kept for reads: a few chunks of the default 4 MiB maximum for each of several readers. */
   static final long READ_CACHE_BYTES = 64L << 20;
+  /** Decoded tree nodes kept for browsing snapshots: a path's nodes and the directories being listed. */
+  static final long TREE_CACHE_BYTES = 32L << 20;
   private static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(30);
   /** Longest a SIGTERM waits for the last writes to become durable before the JVM goes. */
   private static final long SHUTDOWN_WAIT_MINUTES = 10;
@@ -121,7 +125,9 @@ final class MountCommand implements Callable<Integer> {
         ChunkReader chunks = new ChunkReader(repository.index(), repository.packs())) {
       Namespace namespace = Namespace.open(repository.index(), Clock.systemUTC());
       FileReader reader = new FileReader(namespace, chunks, READ_CACHE_BYTES);
-      try (LiveFileSystem fs = new LiveFileSystem(namespace, pipeline, reader, Files.getFileStore(repo))) {
+      SnapshotReader snapshotReader = new SnapshotReader(chunks, TREE_CACHE_BYTES);
+      try (LiveFileSystem fs = new LiveFileSystem(namespace, pipeline, reader, Files.getFileStore(repo),
+          pending -> Snapshots.open(repository, namespace, pipeline, pending), snapshotReader)) {
         FuseAdapter adapter = new FuseAdapter(fs, "dedupfs");
         FuseMount mount = FuseMount.mount(adapter, mnt, repo.toString(), isRoot(), fuseOptions, MOUNT_TIMEOUT);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

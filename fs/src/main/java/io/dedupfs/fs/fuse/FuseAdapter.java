@@ -52,6 +52,8 @@ public final class FuseAdapter extends FuseStubFS {
   private static final int XATTR_CREATE = 1;
   private static final int XATTR_REPLACE = 2;
   private static final int MAX_IO = 1 << 20;
+  private static final int O_ACCMODE = 3;
+  private static final int O_RDONLY = 0;
 
   private final LiveFileSystem fs;
   private final String fsName;
@@ -368,7 +370,8 @@ public final class FuseAdapter extends FuseStubFS {
   @Override
   public int open(String path, FuseFileInfo fi) {
     return guard("open", path, () -> {
-      fi.fh.set(fs.open(path(path)));
+      int access = fi.flags.intValue() & O_ACCMODE;
+      fi.fh.set(fs.open(path(path), access != O_RDONLY));
       return 0;
     });
   }

@@ -1,13 +1,12 @@
 package io.dedupfs.store.file;
 
+import io.dedupfs.store.cache.BoundedCache;
 import io.dedupfs.store.chunk.ChunkId;
 import io.dedupfs.store.namespace.Extent;
 import io.dedupfs.store.namespace.Namespace;
 import io.dedupfs.store.read.ChunkReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * Reads the committed bytes of regular files through their extents: holes as zeros, chunks
@@ -17,12 +16,12 @@ import java.util.Map;
 public final class FileReader {
   private final Namespace namespace;
   private final ChunkReader chunks;
-  private final ChunkCache cache;
+  private final BoundedCache<ChunkId, byte[]> cache;
 
   public FileReader(Namespace namespace, ChunkReader chunks, long cacheBytes) {
     this.namespace = namespace;
     this.chunks = chunks;
-    this.cache = new ChunkCache(cacheBytes);
+    this.cache = new BoundedCache<>(cacheBytes, plain -> plain.length);
   }
 
   /**
@@ -34,7 +33,14 @@ public final class FileReader {
       throw new java.nio.file.FileSystemException("inode " + inode, null, "Invalid argument");
     }
     // Size and extents from one transaction, so a concurrent truncate cannot show as zeros.
-    Namespace.FileRange range = namespace.read(inode, offset, dst.remaining());
+    return read(namespace.read(inode, offset, dst.remaining()), offset, dst);
+  }
+
+  /**
+   * Reads at {@code offset} from a file of {@code range.size()} bytes whose extents over the
+   * range asked for, clipped to it, are {@code range.extents()} (a snapshot's file, for one).
+   */
+  public int read(Namespace.FileRange range, long offset, ByteBuffer dst) throws IOException {
     int length = (int) Math.max(0, Math.min(dst.remaining(), range.size() - offset));
     if (length == 0) {
       return 0;
@@ -64,35 +70,6 @@ public final class FileReader {
       int n = Math.min(count - done, ZEROS.length);
       dst.put(at + done, ZEROS, 0, n);
       done += n;
-    }
-  }
-
-  /** Decoded chunks, least recently used dropped first, at most {@code capacity} bytes. */
-  private static final class ChunkCache {
-    private final long capacity;
-    private final LinkedHashMap<ChunkId, byte[]> entries = new LinkedHashMap<>(64, 0.75f, true);
-    private long bytes;
-
-    ChunkCache(long capacity) {
-      this.capacity = capacity;
-    }
-
-    synchronized byte[] get(ChunkId id) {
-      return entries.get(id);
-    }
-
-    synchronized void put(ChunkId id, byte[] plain) {
-      if (plain.length > capacity || entries.containsKey(id)) {
-        return;
-      }
-      entries.put(id, plain);
-      bytes += plain.length;
-      var it = entries.entrySet().iterator();
-      while (bytes > capacity && it.hasNext()) {
-        Map.Entry<ChunkId, byte[]> eldest = it.next();
-        bytes -= eldest.getValue().length;
-        it.remove();
-      }
     }
   }
 }

@@ -52,6 +52,11 @@ public final class IndexTransaction {
     return tables.get(table).put(txn, keyBuffer(k), valueBuffer(v), PutFlags.MDB_NOOVERWRITE);
   }
 
+  /** Deletes every entry of the table. */
+  public void clear(Table table) {
+    tables.get(table).drop(txn);
+  }
+
   /** Deletes the key; returns whether it was there. */
   public boolean delete(Table table, byte[] k) {
     return tables.get(table).delete(txn, keyBuffer(k));

@@ -9,7 +9,9 @@ public enum Table {
   DIRENTS("dirents"),
   SYMLINKS("symlinks"),
   XATTRS("xattrs"),
-  EXTENTS("extents");
+  EXTENTS("extents"),
+  LINKS("links"),
+  TREES("trees");
 
   final String dbName;
 

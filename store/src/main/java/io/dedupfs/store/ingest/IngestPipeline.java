@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * one writer thread. All buffers come from one pool under one byte budget.
  */
 public final class IngestPipeline implements AutoCloseable {
-  private static final ChunkJob STOP = new ChunkJob(null, 0, null);
+  private static final ChunkJob STOP = new ChunkJob(null, null, 0, null);
   private static final int QUEUE_CAPACITY = 4096;
   /** How long a stream waits for busy streams to finish their call before asking again. */
   private static final long STAGING_RETRY_MILLIS = 20;
@@ -245,11 +245,29 @@ public final class IngestPipeline implements AutoCloseable {
   }
 
   CompletableFuture<ChunkRef> submit(PooledBuffer chunk, int length) throws InterruptedException {
+    return submit(ChunkKind.DATA, chunk, length);
+  }
+
+  /**
+   * Stores {@code plain} whole as one chunk of {@code kind} (a tree node, FORMAT.md §10.1), at
+   * most the repository's maximum chunk size; the future completes once it is committed.
+   */
+  public CompletableFuture<ChunkRef> store(ChunkKind kind, byte[] plain) throws InterruptedException {
+    if (plain.length > maxChunk) {
+      throw new IllegalArgumentException("a " + kind + " chunk of " + plain.length + " bytes is larger than the "
+          + maxChunk + "-byte maximum chunk size");
+    }
+    PooledBuffer buffer = pool.acquire(Math.max(1, plain.length));
+    buffer.buffer().put(0, plain);
+    return submit(kind, buffer, plain.length);
+  }
+
+  private CompletableFuture<ChunkRef> submit(ChunkKind kind, PooledBuffer chunk, int length) throws InterruptedException {
     CompletableFuture<ChunkRef> durable = new CompletableFuture<>();
     synchronized (idleLock) {
       pendingJobs++;
     }
-    queue.put(new ChunkJob(chunk, length, durable));
+    queue.put(new ChunkJob(kind, chunk, length, durable));
     return durable;
   }
 
@@ -329,7 +347,7 @@ public final class IngestPipeline implements AutoCloseable {
     compressStage.processed(1, length);
     int storedLength = stored.remaining();
     try {
-      sink.append(mine, ChunkKind.DATA, encoding, length, stored);
+      sink.append(mine, job.kind(), encoding, length, stored);
     } catch (IOException | RuntimeException e) {
       mine.durable.completeExceptionally(e);
       throw e;

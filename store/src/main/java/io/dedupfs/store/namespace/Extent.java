@@ -17,7 +17,7 @@ public record Extent(long fileOffset, ChunkId chunk, int chunkOffset, int length
   }
 
   /** The part of this extent within {@code [from, to)}, which must overlap it. */
-  Extent clip(long from, long to) {
+  public Extent clip(long from, long to) {
     long start = Math.max(from, fileOffset);
     long stop = Math.min(to, end());
     return new Extent(start, chunk, chunkOffset + (int) (start - fileOffset), (int) (stop - start));

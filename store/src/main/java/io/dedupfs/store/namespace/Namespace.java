@@ -15,7 +15,9 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The live tree (FORMAT.md §6.1) with POSIX semantics and no FUSE: inodes, directory entries,
@@ -32,12 +34,16 @@ public final class Namespace {
   static final String INVALID_ARGUMENT = "Invalid argument";
   static final String NOT_PERMITTED = "Operation not permitted";
   private static final byte[] NEXT_INODE = "next-inode".getBytes(StandardCharsets.US_ASCII);
+  /** Present once {@code links} holds every name of every non-directory. */
+  private static final byte[] LINKS_KEPT = "links-kept".getBytes(StandardCharsets.US_ASCII);
   private static final int DEFAULT_ROOT_MODE = Mode.S_IFDIR | 0755;
   private static final int SCAN_PAGE = 256;
   static final String OUT_OF_RANGE = "Numerical result out of range";
 
   private final ChunkIndex index;
   private final Clock clock;
+  /** The snapshot being taken, told of every directory whose subtree changes meanwhile (FORMAT.md §10.4). */
+  private final AtomicReference<ChangeWatch> watch = new AtomicReference<>();
 
   private Namespace(ChunkIndex index, Clock clock) {
     this.index = index;
@@ -53,9 +59,31 @@ public final class Namespace {
         ns.store(tx, new Inode(ROOT, DEFAULT_ROOT_MODE, 0, 0, 2, 0, now, now, now, 0, ROOT));
         tx.put(Table.META, NEXT_INODE, ByteBuffer.allocate(8).putLong(0, ROOT + 1).array());
       }
+      if (tx.get(Table.META, LINKS_KEPT).isEmpty()) {
+        rebuildLinks(tx);
+        tx.put(Table.META, LINKS_KEPT, new byte[] {1});
+      }
       return null;
     });
     return ns;
+  }
+
+  /**
+   * Fills {@code links} from the directory entries, for a tree written before it was kept: without
+   * it a changed file would not reach its directories' cached trees (FORMAT.md §10.4).
+   */
+  private static void rebuildLinks(IndexTransaction tx) throws IOException {
+    tx.clear(Table.LINKS);
+    tx.clear(Table.TREES);
+    byte[] all = new byte[0];
+    for (List<IndexTransaction.Entry> page = tx.scanFrom(Table.DIRENTS, all, NamespaceCodec.prefix(0), SCAN_PAGE);
+        !page.isEmpty(); page = tx.scan(Table.DIRENTS, all, page.get(page.size() - 1).key(), SCAN_PAGE)) {
+      for (IndexTransaction.Entry e : page) {
+        if (NamespaceCodec.direntType(e.value()) != Mode.S_IFDIR) {
+          addLink(tx, NamespaceCodec.direntInode(e.value()), ByteBuffer.wrap(e.key()).getLong(0));
+        }
+      }
+    }
   }
 
   /** Now on this namespace's clock, in nanoseconds since the epoch. */
@@ -149,6 +177,7 @@ public final class Namespace {
       }
       long now = now();
       tx.delete(Table.DIRENTS, NamespaceCodec.entryKey(parent, name));
+      removeLink(tx, target.number(), parent);
       dropLink(tx, target, now);
       store(tx, dir.touched(now));
       return null;
@@ -208,8 +237,13 @@ public final class Namespace {
           Inode dst = load(tx, dstParent);
           store(tx, dst.withNlink(dst.nlink() - 1, now));
         } else {
+          removeLink(tx, replaced.number(), dstParent);
           dropLink(tx, replaced, now);
         }
+      }
+      if (!moved.isDirectory()) {
+        removeLink(tx, moved.number(), srcParent);
+        addLink(tx, moved.number(), dstParent);
       }
       tx.delete(Table.DIRENTS, NamespaceCodec.entryKey(srcParent, srcName));
       tx.put(Table.DIRENTS, NamespaceCodec.entryKey(dstParent, dstName),
@@ -245,6 +279,7 @@ public final class Namespace {
       }
       long now = now();
       tx.put(Table.DIRENTS, key, NamespaceCodec.encodeDirent(inode, target.type()));
+      addLink(tx, inode, newParent);
       Inode linked = target.withNlink(target.nlink() + 1, now);
       store(tx, linked);
       store(tx, dir.touched(now));
@@ -423,6 +458,46 @@ public final class Namespace {
     });
   }
 
+  // ---------------------------------------------------------------- for snapshots
+
+  /**
+   * Starts telling {@code watch} of every directory whose subtree changes from now on. Registered
+   * inside a write transaction, so every later transaction is seen by it, and every earlier one is
+   * seen by a read transaction begun after this returns. One watch at a time.
+   */
+  public void startWatching(ChangeWatch w) throws IOException {
+    index.write(tx -> {
+      if (!watch.compareAndSet(null, w)) {
+        throw new IllegalStateException("another snapshot is being taken");
+      }
+      return null;
+    });
+  }
+
+  public void stopWatching(ChangeWatch w) {
+    watch.compareAndSet(w, null);
+  }
+
+  /** Runs {@code body} over one consistent state of the whole tree. */
+  public <T> T readTree(TreeSource.Body<T> body) throws IOException {
+    return index.read(tx -> body.apply(new TreeSource(tx)));
+  }
+
+  /**
+   * Records the trees a snapshot serialized, by directory, except those {@code watch} saw change
+   * after the snapshot read the tree (they and their ancestors stay uncached).
+   */
+  public void cacheTrees(Map<Long, CachedTree> trees, ChangeWatch w) throws IOException {
+    index.write(tx -> {
+      for (Map.Entry<Long, CachedTree> e : trees.entrySet()) {
+        if (!w.sawChange(e.getKey()) && tx.get(Table.INODES, NamespaceCodec.inodeKey(e.getKey())).isPresent()) {
+          tx.put(Table.TREES, NamespaceCodec.inodeKey(e.getKey()), NamespaceCodec.encodeCachedTree(e.getValue()));
+        }
+      }
+      return null;
+    });
+  }
+
   // ---------------------------------------------------------------- inside a transaction
 
   /** Every extent overlapping {@code [from, to)}: the one starting before {@code from}, if it reaches in, then those starting inside. */
@@ -493,6 +568,9 @@ public final class Namespace {
     long now = now();
     Inode created = new Inode(number, finalMode, uid, setGid ? dir.gid() : gid, isDir ? 2 : 1, 0, now, now, now,
         rdev, isDir ? parent : 0);
+    if (!isDir) {
+      addLink(tx, number, parent);
+    }
     store(tx, created);
     tx.put(Table.DIRENTS, key, NamespaceCodec.encodeDirent(number, Mode.type(finalMode)));
     store(tx, (isDir ? dir.withNlink(dir.nlink() + 1, now) : dir).touched(now));
@@ -507,7 +585,7 @@ public final class Namespace {
     return number;
   }
 
-  private void dropLink(IndexTransaction tx, Inode inode, long now) {
+  private void dropLink(IndexTransaction tx, Inode inode, long now) throws IOException {
     if (inode.nlink() <= 1) {
       delete(tx, inode.number());
     } else {
@@ -518,7 +596,8 @@ public final class Namespace {
   private void delete(IndexTransaction tx, long number) {
     tx.delete(Table.INODES, NamespaceCodec.inodeKey(number));
     tx.delete(Table.SYMLINKS, NamespaceCodec.inodeKey(number));
-    for (Table t : new Table[] {Table.XATTRS, Table.EXTENTS}) {
+    tx.delete(Table.TREES, NamespaceCodec.inodeKey(number));
+    for (Table t : new Table[] {Table.XATTRS, Table.EXTENTS, Table.LINKS}) {
       // In pages: each scan starts again at the prefix, after the previous page is deleted.
       for (List<IndexTransaction.Entry> page; !(page = tx.scan(t, NamespaceCodec.prefix(number), null, SCAN_PAGE)).isEmpty(); ) {
         page.forEach(e -> tx.delete(t, e.key()));
@@ -550,8 +629,56 @@ public final class Namespace {
     return NamespaceCodec.decodeInode(number, v);
   }
 
-  private void store(IndexTransaction tx, Inode inode) {
+  /**
+   * Writes an inode. Every change to the tree writes the inodes it touches (ctime at least), so
+   * this is also where the cached trees of the directories above the change go (FORMAT.md §10.4).
+   * A directory's own tree goes too: its entries are what usually changed.
+   */
+  private void store(IndexTransaction tx, Inode inode) throws IOException {
     tx.put(Table.INODES, NamespaceCodec.inodeKey(inode.number()), NamespaceCodec.encodeInode(inode));
+    if (inode.isDirectory()) {
+      changedBelow(tx, inode.number());
+      return;
+    }
+    for (IndexTransaction.Entry e : tx.scan(Table.LINKS, NamespaceCodec.prefix(inode.number()), null, Integer.MAX_VALUE)) {
+      changedBelow(tx, NamespaceCodec.linkDirectory(e.key()));
+    }
+  }
+
+  /**
+   * Drops the cached trees of {@code directory} and its ancestors. Without a snapshot being taken
+   * it stops at the first directory without one (none above it has one either); while one is
+   * taken it goes to the root and tells the snapshot every directory on the way, as they are now.
+   */
+  private void changedBelow(IndexTransaction tx, long directory) throws IOException {
+    ChangeWatch w = watch.get();
+    for (long d = directory; ; d = load(tx, d).parent()) {
+      boolean cached = tx.delete(Table.TREES, NamespaceCodec.inodeKey(d));
+      if (w != null) {
+        w.changed(d);
+      } else if (!cached) {
+        return;
+      }
+      if (d == ROOT) {
+        return;
+      }
+    }
+  }
+
+  private static void addLink(IndexTransaction tx, long inode, long directory) {
+    byte[] key = NamespaceCodec.linkKey(inode, directory);
+    int count = tx.get(Table.LINKS, key).map(NamespaceCodec::decodeCount).orElse(0);
+    tx.put(Table.LINKS, key, NamespaceCodec.encodeCount(count + 1));
+  }
+
+  private static void removeLink(IndexTransaction tx, long inode, long directory) {
+    byte[] key = NamespaceCodec.linkKey(inode, directory);
+    int count = tx.get(Table.LINKS, key).map(NamespaceCodec::decodeCount).orElse(0);
+    if (count <= 1) {
+      tx.delete(Table.LINKS, key);
+    } else {
+      tx.put(Table.LINKS, key, NamespaceCodec.encodeCount(count - 1));
+    }
   }
 
   private Inode directory(IndexTransaction tx, long number) throws IOException {

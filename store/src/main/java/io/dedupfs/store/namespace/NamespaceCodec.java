@@ -20,6 +20,7 @@ final class NamespaceCodec {
   static final int EXTENT_OFFSET_CHUNK_OFFSET = 32;
   static final int EXTENT_OFFSET_LENGTH = 36;
   static final int EXTENT_LENGTH = 40;
+  static final int CACHED_TREE_LENGTH = 56;
 
   private NamespaceCodec() {}
 
@@ -95,6 +96,37 @@ final class NamespaceCodec {
     } catch (IllegalArgumentException e) {
       throw new CorruptDataException("index: " + e.getMessage(), e);
     }
+  }
+
+  static byte[] linkKey(long inode, long directory) {
+    return ByteBuffer.allocate(16).putLong(0, inode).putLong(8, directory).array();
+  }
+
+  static long linkDirectory(byte[] linkKey) {
+    return ByteBuffer.wrap(linkKey).getLong(8);
+  }
+
+  static byte[] encodeCount(int count) {
+    return ByteBuffer.allocate(4).putInt(0, count).array();
+  }
+
+  static int decodeCount(byte[] v) {
+    return ByteBuffer.wrap(v).getInt(0);
+  }
+
+  static byte[] encodeCachedTree(CachedTree t) {
+    ByteBuffer b = ByteBuffer.allocate(CACHED_TREE_LENGTH);
+    t.tree().writeTo(b);
+    return b.putLong(t.bytes()).putLong(t.files()).putLong(t.directories()).array();
+  }
+
+  static CachedTree decodeCachedTree(long directory, byte[] v) throws CorruptDataException {
+    if (v.length != CACHED_TREE_LENGTH) {
+      throw new CorruptDataException("index: cached tree of directory " + directory + " has " + v.length
+          + " bytes, expected " + CACHED_TREE_LENGTH);
+    }
+    ByteBuffer b = ByteBuffer.wrap(v);
+    return new CachedTree(io.dedupfs.store.chunk.ChunkId.read(b), b.getLong(), b.getLong(), b.getLong());
   }
 
   static byte[] encodeDirent(long child, int type) {

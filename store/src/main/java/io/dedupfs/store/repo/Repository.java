@@ -2,16 +2,13 @@ package io.dedupfs.store.repo;
 
 import io.dedupfs.store.StoreException;
 import io.dedupfs.store.index.ChunkIndex;
+import io.dedupfs.store.io.DurableFiles;
 import io.dedupfs.store.pack.LocalPackStorage;
 import io.dedupfs.store.pack.PackStorage;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 
 /**
  * An open repository (FORMAT.md §2): its config, pack storage and index, held under the
@@ -61,7 +58,7 @@ public final class Repository implements AutoCloseable {
       Files.createDirectories(path.resolve(PACKS));
       ChunkIndex index = ChunkIndex.create(path.resolve(INDEX), config.repositoryId(), options.indexMapSize());
       // The config goes last: a directory without one is not a repository, so a failed init is not mistaken for one.
-      writeAtomically(path.resolve(CONFIG), ConfigCodec.encode(config));
+      DurableFiles.writeAtomically(path.resolve(CONFIG), ConfigCodec.encode(config));
       return new Repository(path, config, lock, new LocalPackStorage(path.resolve(PACKS)), index);
     } catch (IOException | RuntimeException e) {
       lock.close();
@@ -95,23 +92,6 @@ public final class Repository implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       lock.close();
       throw e;
-    }
-  }
-
-  private static void writeAtomically(Path target, byte[] bytes) throws IOException {
-    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.WRITE)) {
-      ch.write(java.nio.ByteBuffer.wrap(bytes));
-      ch.force(true);
-    }
-    try {
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-    }
-    try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
-      dir.force(true);
     }
   }
 

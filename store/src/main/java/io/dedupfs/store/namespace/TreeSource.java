@@ -1,0 +1,80 @@
+package io.dedupfs.store.namespace;
+
+import io.dedupfs.store.CorruptDataException;
+import io.dedupfs.store.index.IndexTransaction;
+import io.dedupfs.store.index.Table;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One read transaction's view of the whole live tree, as a snapshot reads it: inodes, entries in
+ * pages, xattrs, symlink targets, extents in pages and cached trees. Valid only inside {@link
+ * Namespace#readTree}.
+ */
+public final class TreeSource {
+  /** The work done over a {@link TreeSource}. */
+  @FunctionalInterface
+  public interface Body<T> {
+    T apply(TreeSource source) throws IOException;
+  }
+
+  /** An extended attribute: name and value bytes. */
+  public record Xattr(byte[] name, byte[] value) {}
+
+  private final IndexTransaction tx;
+
+  TreeSource(IndexTransaction tx) {
+    this.tx = tx;
+  }
+
+  public Inode inode(long number) throws IOException {
+    byte[] v = tx.get(Table.INODES, NamespaceCodec.inodeKey(number))
+        .orElseThrow(() -> new NoSuchFileException("inode " + number));
+    return NamespaceCodec.decodeInode(number, v);
+  }
+
+  /** Up to {@code limit} entries of a directory after {@code after} (null: from the start), in name order. */
+  public List<DirEntry> entries(long directory, Name after, int limit) throws CorruptDataException {
+    List<DirEntry> out = new ArrayList<>();
+    byte[] from = after == null ? null : NamespaceCodec.entryKey(directory, after);
+    for (IndexTransaction.Entry e : tx.scan(Table.DIRENTS, NamespaceCodec.prefix(directory), from, limit)) {
+      out.add(new DirEntry(NamespaceCodec.nameOf(e.key()), NamespaceCodec.direntInode(e.value()),
+          NamespaceCodec.direntType(e.value())));
+    }
+    return out;
+  }
+
+  /** Every xattr of an inode, in byte order of name. */
+  public List<Xattr> xattrs(long inode) {
+    List<Xattr> out = new ArrayList<>();
+    for (IndexTransaction.Entry e : tx.scan(Table.XATTRS, NamespaceCodec.prefix(inode), null, Integer.MAX_VALUE)) {
+      out.add(new Xattr(Arrays.copyOfRange(e.key(), 8, e.key().length), e.value()));
+    }
+    return out;
+  }
+
+  public byte[] symlinkTarget(long inode) throws CorruptDataException {
+    return tx.get(Table.SYMLINKS, NamespaceCodec.inodeKey(inode))
+        .orElseThrow(() -> new CorruptDataException("index: symlink " + inode + " has no target"));
+  }
+
+  /** Up to {@code limit} extents of a file starting at or after {@code from}, in order. */
+  public List<Extent> extents(long inode, long from, int limit) throws CorruptDataException {
+    List<Extent> out = new ArrayList<>();
+    for (IndexTransaction.Entry e : tx.scanFrom(Table.EXTENTS, NamespaceCodec.prefix(inode),
+        NamespaceCodec.extentKey(inode, from), limit)) {
+      out.add(NamespaceCodec.decodeExtent(e.key(), e.value()));
+    }
+    return out;
+  }
+
+  /** The directory's tree as the last snapshot left it, if nothing below it changed since. */
+  public Optional<CachedTree> cachedTree(long directory) throws CorruptDataException {
+    Optional<byte[]> v = tx.get(Table.TREES, NamespaceCodec.inodeKey(directory));
+    return v.isEmpty() ? Optional.empty() : Optional.of(NamespaceCodec.decodeCachedTree(directory, v.get()));
+  }
+}

@@ -1,0 +1,136 @@
+package io.dedupfs.store.snapshot;
+
+import io.dedupfs.store.CorruptDataException;
+import io.dedupfs.store.cache.BoundedCache;
+import io.dedupfs.store.chunk.ChunkId;
+import io.dedupfs.store.namespace.Extent;
+import io.dedupfs.store.namespace.Name;
+import io.dedupfs.store.read.ChunkReader;
+import java.io.IOException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Browses snapshots: looks names up, lists directories in pages and finds a file's extents by
+ * descending tree nodes (FORMAT.md §10.1), never loading more of a snapshot than the path asked
+ * for. Decoded nodes are kept in a cache bounded in bytes. Thread-safe.
+ */
+public final class SnapshotReader {
+  private final ChunkReader chunks;
+  private final BoundedCache<ChunkId, TreeNode> cache;
+
+  public SnapshotReader(ChunkReader chunks, long cacheBytes) {
+    this.chunks = chunks;
+    this.cache = new BoundedCache<>(cacheBytes, TreeNode::weight);
+  }
+
+  /** The entry reached from {@code start} (a directory) through {@code path}. */
+  public TreeEntry resolve(TreeEntry start, List<Name> path) throws IOException {
+    TreeEntry at = start;
+    for (Name name : path) {
+      if (!at.isDirectory()) {
+        throw new FileSystemException(name.toString(), null, "Not a directory");
+      }
+      at = lookup(at, name).orElseThrow(() -> new NoSuchFileException(name.toString()));
+    }
+    return at;
+  }
+
+  public Optional<TreeEntry> lookup(TreeEntry directory, Name name) throws IOException {
+    TreeNode node = node(directory.tree());
+    while (node.type() == TreeNode.ENTRY_INDEX) {
+      int k = node.search(name);
+      int child = k >= 0 ? k : -k - 2;
+      if (child < 0) {
+        return Optional.empty();
+      }
+      node = node(node.child(child));
+    }
+    requireType(node, TreeNode.ENTRIES);
+    int k = node.search(name);
+    return k >= 0 ? Optional.of(node.entry(k)) : Optional.empty();
+  }
+
+  /** Up to {@code limit} entries of a directory after {@code after} (null: from the start), in name order. */
+  public List<TreeEntry> list(TreeEntry directory, Name after, int limit) throws IOException {
+    List<TreeEntry> out = new ArrayList<>();
+    collect(directory.tree(), after, limit, out);
+    return out;
+  }
+
+  private void collect(ChunkId id, Name after, int limit, List<TreeEntry> out) throws IOException {
+    TreeNode node = node(id);
+    int k = after == null ? -1 : node.search(after);
+    if (node.type() == TreeNode.ENTRY_INDEX) {
+      // The child that may hold names just after `after`: the one whose first name is at most it.
+      for (int c = after == null ? 0 : Math.max(0, k >= 0 ? k : -k - 2); c < node.count() && out.size() < limit; c++) {
+        collect(node.child(c), after, limit, out);
+      }
+      return;
+    }
+    requireType(node, TreeNode.ENTRIES);
+    for (int e = after == null ? 0 : (k >= 0 ? k + 1 : -k - 1); e < node.count() && out.size() < limit; e++) {
+      out.add(node.entry(e));
+    }
+  }
+
+  /** A regular file's extents overlapping {@code [offset, offset + length)}, clipped to it, in order. */
+  public List<Extent> extents(TreeEntry file, long offset, long length) throws IOException {
+    long end = offset + length;
+    List<Extent> out = new ArrayList<>();
+    if (file.extentNode() == null) {
+      for (Extent e : file.inlineExtents()) {
+        if (e.end() > offset && e.fileOffset() < end) {
+          out.add(e.clip(offset, end));
+        }
+      }
+    } else {
+      collectExtents(file.extentNode(), offset, end, out);
+    }
+    return out;
+  }
+
+  /** Returns false once an extent at or past {@code end} is seen: nothing after it matters. */
+  private boolean collectExtents(ChunkId id, long offset, long end, List<Extent> out) throws IOException {
+    TreeNode node = node(id);
+    int from = Math.max(0, node.floor(offset));
+    if (node.type() == TreeNode.EXTENT_INDEX) {
+      for (int c = from; c < node.count(); c++) {
+        if (node.firstOffset(c) >= end || !collectExtents(node.child(c), offset, end, out)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    requireType(node, TreeNode.EXTENTS);
+    for (int k = from; k < node.count(); k++) {
+      Extent e = node.extent(k);
+      if (e.fileOffset() >= end) {
+        return false;
+      }
+      if (e.end() > offset) {
+        out.add(e.clip(offset, end));
+      }
+    }
+    return true;
+  }
+
+  private TreeNode node(ChunkId id) throws IOException {
+    TreeNode node = cache.get(id);
+    if (node == null) {
+      node = TreeNode.parse(id, chunks.readBytes(id));
+      cache.put(id, node);
+    }
+    return node;
+  }
+
+  private static void requireType(TreeNode node, int type) throws CorruptDataException {
+    if (node.type() != type) {
+      throw new CorruptDataException("tree node " + node.id().hex() + " has type " + node.type() + " where type "
+          + type + " belongs");
+    }
+  }
+}
