@@ -1,5 +1,7 @@
 package io.dedupfs.tools;
 
+import static io.dedupfs.tools.SizeConverter.human;
+
 import io.dedupfs.store.ingest.ChunkStreamWriter;
 import io.dedupfs.store.ingest.IngestPipeline;
 import io.dedupfs.store.ingest.IngestSettings;
@@ -197,20 +199,6 @@ final class BenchIngestCommand implements Callable<Integer> {
           st.waitInputNanos() / 1e9, st.workNanos() / 1e9, st.waitOutputNanos() / 1e9);
     }
     out.println("(times are summed over each stage's threads)");
-  }
-
-  static String human(long bytes) {
-    if (bytes < 0) {
-      return "n/a";
-    }
-    String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = bytes;
-    int u = 0;
-    while (v >= 1024 && u < units.length - 1) {
-      v /= 1024;
-      u++;
-    }
-    return String.format(Locale.ROOT, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
   }
 
   private static void deleteTree(Path root) throws IOException {

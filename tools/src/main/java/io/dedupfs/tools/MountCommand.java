@@ -14,6 +14,7 @@ import io.dedupfs.store.repo.Repository;
 import io.dedupfs.store.repo.RepositoryConfig;
 import io.dedupfs.store.snapshot.SnapshotReader;
 import io.dedupfs.store.snapshot.Snapshots;
+import io.dedupfs.tools.control.ControlServer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -128,21 +129,24 @@ final class MountCommand implements Callable<Integer> {
       SnapshotReader snapshotReader = new SnapshotReader(chunks, TREE_CACHE_BYTES);
       try (LiveFileSystem fs = new LiveFileSystem(namespace, pipeline, reader, Files.getFileStore(repo),
           pending -> Snapshots.open(repository, namespace, pipeline, pending), snapshotReader)) {
-        FuseAdapter adapter = new FuseAdapter(fs, "dedupfs");
-        FuseMount mount = FuseMount.mount(adapter, mnt, repo.toString(), isRoot(), fuseOptions, MOUNT_TIMEOUT);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-          // SIGTERM or SIGINT: unmount, then let the main thread commit everything before the JVM ends.
-          mount.unmount();
-          try {
-            closed.await(SHUTDOWN_WAIT_MINUTES, TimeUnit.MINUTES);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        }, "dedupfs-shutdown"));
-        LOG.info("mounted {} at {}", repo, mnt);
-        announceReady(repo, mnt);
-        mount.awaitUnmounted();
-        LOG.info("unmounted {}; committing", mnt);
+        ControlServer control = ControlServer.start(ControlServer.socketOf(repo), fs.snapshots());
+        try (control) {
+          FuseAdapter adapter = new FuseAdapter(fs, "dedupfs");
+          FuseMount mount = FuseMount.mount(adapter, mnt, repo.toString(), isRoot(), fuseOptions, MOUNT_TIMEOUT);
+          Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // SIGTERM or SIGINT: unmount, then let the main thread commit everything before the JVM ends.
+            mount.unmount();
+            try {
+              closed.await(SHUTDOWN_WAIT_MINUTES, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }, "dedupfs-shutdown"));
+          LOG.info("mounted {} at {}", repo, mnt);
+          announceReady(repo, mnt);
+          mount.awaitUnmounted();
+          LOG.info("unmounted {}; committing", mnt);
+        }
       }
     } finally {
       closed.countDown();

@@ -3,7 +3,10 @@ package io.dedupfs.tools;
 import java.util.Locale;
 import picocli.CommandLine;
 
-/** Parses sizes such as {@code 4096}, {@code 64K}, {@code 256M}, {@code 1G} (binary units; a trailing iB or B is allowed). */
+/**
+ * Parses sizes such as {@code 4096}, {@code 64K}, {@code 256M}, {@code 1G} (binary units; a
+ * trailing iB or B is allowed), and shows sizes the same way.
+ */
 public final class SizeConverter implements CommandLine.ITypeConverter<Long> {
   @Override
   public Long convert(String value) {
@@ -37,5 +40,20 @@ public final class SizeConverter implements CommandLine.ITypeConverter<Long> {
     } catch (NumberFormatException e) {
       throw new CommandLine.TypeConversionException("not a size: '" + value + "' (examples: 4096, 64K, 256M, 1G)");
     }
+  }
+
+  /** {@code bytes} for a person: {@code 512 B}, {@code 1.2 GiB}; a negative count is {@code n/a}. */
+  public static String human(long bytes) {
+    if (bytes < 0) {
+      return "n/a";
+    }
+    String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = bytes;
+    int u = 0;
+    while (v >= 1024 && u < units.length - 1) {
+      v /= 1024;
+      u++;
+    }
+    return String.format(Locale.ROOT, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
   }
 }

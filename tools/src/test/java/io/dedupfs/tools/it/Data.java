@@ -47,6 +47,16 @@ final class Data {
     this.seed = seed;
   }
 
+  /**
+   * The seed of a test's random choices: {@code -Dit.seed} if given, else a new one. Printed with
+   * {@code what}, so that a failed run's data can be made again.
+   */
+  static long seed(String what) {
+    long seed = Long.getLong("it.seed", System.nanoTime());
+    System.out.println(what + ": -Dit.seed=" + seed);
+    return seed;
+  }
+
   /** Copies the bytes at {@code offset} into {@code dst[off, off + len)}. */
   void fill(long offset, byte[] dst, int off, int len) {
     while (len > 0) {

@@ -89,23 +89,61 @@ public final class Mounted implements AutoCloseable {
   /** A finished command: exit code and stdout and stderr together. */
   public record Result(int exit, String output) {}
 
+  /** A finished command whose stdout and stderr were kept apart, for output that scripts parse. */
+  public record Output(int exit, String stdout, String stderr) {
+    @Override
+    public String toString() {
+      return "exit " + exit + "\n--- stdout:\n" + stdout + "--- stderr:\n" + stderr;
+    }
+  }
+
+  /** Runs {@code dedupfs ARGS...} from the jar, stdout and stderr together. */
   public static Result dedupfs(String... args) throws Exception {
+    return run(dedupfsCommand(args));
+  }
+
+  /** Runs {@code dedupfs ARGS...} from the jar, stdout and stderr apart. */
+  public static Output dedupfsApart(String... args) throws Exception {
+    return runApart(dedupfsCommand(args));
+  }
+
+  private static String[] dedupfsCommand(String... args) {
     List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
         "-Xmx256m", "--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
         "-jar", JAR.toString()));
     cmd.addAll(List.of(args));
-    return run(cmd.toArray(String[]::new));
+    return cmd.toArray(String[]::new);
   }
 
   /** Runs a command to the end (at most 10 minutes). */
   public static Result run(String... cmd) throws IOException, InterruptedException {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     byte[] out = p.getInputStream().readAllBytes();
+    return new Result(finish(p, cmd), new String(out, StandardCharsets.UTF_8));
+  }
+
+  /** Runs a command to the end (at most 10 minutes), stdout and stderr apart. */
+  public static Output runApart(String... cmd) throws IOException, InterruptedException {
+    // stderr to a file, so that neither pipe can fill while the other is read.
+    Path stderr = Files.createTempFile("dedupfs-it", ".stderr");
+    try {
+      Process p = new ProcessBuilder(cmd).redirectError(stderr.toFile()).start();
+      byte[] out = p.getInputStream().readAllBytes();
+      int exit = finish(p, cmd);
+      return new Output(exit, new String(out, StandardCharsets.UTF_8),
+          new String(Files.readAllBytes(stderr), StandardCharsets.UTF_8));
+    } finally {
+      Files.deleteIfExists(stderr);
+    }
+  }
+
+  /** Waits for a started command (at most 10 minutes) and returns its exit code. */
+  private static int finish(Process p, String... cmd) throws InterruptedException {
     if (!p.waitFor(10, TimeUnit.MINUTES)) {
       p.destroyForcibly();
       throw new AssertionError("timed out: " + String.join(" ", cmd));
     }
-    return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    return p.exitValue();
   }
 
   /** Runs a shell script, failing the test with its output if it fails; returns its output. */

@@ -1,0 +1,72 @@
+package io.dedupfs.tools;
+
+import io.dedupfs.store.ingest.IngestPipeline;
+import io.dedupfs.store.ingest.IngestSettings;
+import io.dedupfs.store.namespace.Namespace;
+import io.dedupfs.store.repo.Repository;
+import io.dedupfs.store.snapshot.Snapshots;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+
+/**
+ * A repository opened by a command while no process has it mounted: the repository, an ingest
+ * pipeline for what the command stores (such as a snapshot's tree nodes), the live tree and the
+ * snapshots. Closing makes what was stored durable, then releases the repository, in the order
+ * unmounting does.
+ */
+final class OpenRepository implements AutoCloseable {
+  /** Ingest memory of a command: it stores tree nodes and metadata, not file data. */
+  private static final long MEMORY = 64L << 20;
+
+  private final Repository repository;
+  private final IngestPipeline pipeline;
+  private final Snapshots snapshots;
+
+  private OpenRepository(Repository repository, IngestPipeline pipeline, Snapshots snapshots) {
+    this.repository = repository;
+    this.pipeline = pipeline;
+    this.snapshots = snapshots;
+  }
+
+  /** @throws io.dedupfs.store.RepositoryLockedException if another process has it open */
+  static OpenRepository open(Path path) throws IOException {
+    Repository repository = Repository.open(path, Repository.OpenOptions.DEFAULT);
+    try {
+      IngestPipeline pipeline = new IngestPipeline(repository, IngestSettings.forMemory(MEMORY), Clock.systemUTC());
+      try {
+        Namespace namespace = Namespace.open(repository.index(), Clock.systemUTC());
+        // No file is open for writing here, so nothing is pending before a snapshot.
+        Snapshots snapshots = Snapshots.open(repository, namespace, pipeline, () -> {});
+        return new OpenRepository(repository, pipeline, snapshots);
+      } catch (IOException | RuntimeException e) {
+        closeAfterFailure(pipeline, e);
+        throw e;
+      }
+    } catch (IOException | RuntimeException e) {
+      closeAfterFailure(repository, e);
+      throw e;
+    }
+  }
+
+  private static void closeAfterFailure(AutoCloseable resource, Exception failure) {
+    try {
+      resource.close();
+    } catch (Exception e) {
+      failure.addSuppressed(e);
+    }
+  }
+
+  Snapshots snapshots() {
+    return snapshots;
+  }
+
+  /** Closes the pipeline (committing what it holds), then the repository, even if the first fails. */
+  @Override
+  public void close() throws IOException {
+    // Resources close in reverse order: the pipeline first.
+    try (repository; pipeline) {
+      // Nothing to do but close.
+    }
+  }
+}

@@ -1,0 +1,68 @@
+package io.dedupfs.tools;
+
+import io.dedupfs.store.RepositoryLockedException;
+import io.dedupfs.store.repo.Repository;
+import io.dedupfs.tools.control.ControlClient;
+import io.dedupfs.tools.control.ControlServer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.OptionalLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out a command on a repository whether or not it is mounted (DESIGN.md §8): by the
+ * process holding the repository, through its control socket, or, when no process holds it, on
+ * the repository opened here.
+ */
+final class RepositoryAccess {
+  private static final Logger LOG = LoggerFactory.getLogger(RepositoryAccess.class);
+
+  /** What a command does with the client or the open repository. */
+  @FunctionalInterface
+  interface Body<R, T> {
+    T apply(R resource) throws Exception;
+  }
+
+  private RepositoryAccess() {}
+
+  static <T> T run(Path repository, Body<ControlClient, T> mounted, Body<OpenRepository, T> unmounted)
+      throws Exception {
+    Path socket = ControlServer.socketOf(repository);
+    OptionalLong holder = Repository.openedBy(repository);
+    if (holder.isPresent()) {
+      ControlClient client = connectOrNull(socket);
+      if (client != null) {
+        try (client) {
+          return mounted.apply(client);
+        }
+      }
+      // The lock file still names a process killed while holding it (the kernel released the lock):
+      // opening the repository tells that apart from a live holder.
+    }
+    try (OpenRepository open = open(repository, holder, socket)) {
+      return unmounted.apply(open);
+    }
+  }
+
+  private static ControlClient connectOrNull(Path socket) {
+    try {
+      return ControlClient.connect(socket);
+    } catch (IOException e) {
+      LOG.debug("nothing answers on {}", socket, e);
+      return null;
+    }
+  }
+
+  private static OpenRepository open(Path repository, OptionalLong holder, Path socket) throws IOException {
+    try {
+      return OpenRepository.open(repository);
+    } catch (RepositoryLockedException e) {
+      if (holder.isEmpty()) {
+        throw e;
+      }
+      throw new RepositoryLockedException("repository " + repository + " is in use by process " + holder.getAsLong()
+          + ", which does not answer on " + socket);
+    }
+  }
+}

@@ -1,0 +1,48 @@
+package io.dedupfs.tools;
+
+import io.dedupfs.store.namespace.Name;
+import io.dedupfs.tools.control.SnapshotOperations;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code dedupfs snapshot delete}: deletes snapshots by name. A name with no snapshot is reported
+ * and the others are still deleted; the exit code is then 1.
+ */
+@Command(name = "delete", mixinStandardHelpOptions = true,
+    description = {"Delete snapshots; garbage collection reclaims their space.",
+        "A NAME with no snapshot is an error, but the other snapshots are still deleted."})
+final class SnapshotDeleteCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "REPO", description = "The repository, mounted or not.")
+  Path repository;
+
+  @Parameters(index = "1..*", arity = "1..*", paramLabel = "NAME", converter = NameConverter.class,
+      description = "Names of the snapshots to delete.")
+  List<Name> names;
+
+  @Override
+  public Integer call() throws Exception {
+    int missing = SnapshotCommand.withSnapshots(repository, this::deleteAll);
+    return missing == 0 ? 0 : Main.EXIT_ERROR;
+  }
+
+  /** Deletes every named snapshot there is; returns how many names had none. */
+  private int deleteAll(SnapshotOperations snapshots) throws IOException {
+    int missing = 0;
+    for (Name n : names) {
+      try {
+        snapshots.delete(n);
+        System.out.println("deleted snapshot " + SnapshotCommand.display(n));
+      } catch (NoSuchFileException e) {
+        missing++;
+        System.err.println("dedupfs: no snapshot named '" + SnapshotCommand.display(n) + "'");
+      }
+    }
+    return missing;
+  }
+}

@@ -1,0 +1,89 @@
+package io.dedupfs.tools.control;
+
+import io.dedupfs.store.namespace.Name;
+import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ProtocolException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A connection to the control socket of a mounted repository: each call sends one request and
+ * returns its answer, or throws the exception the error answer names (see the package
+ * documentation), with the mounted process's message.
+ */
+public final class ControlClient implements SnapshotOperations, AutoCloseable {
+  private final Path socket;
+  private final SocketChannel channel;
+  private final InputStream in;
+  private final OutputStream out;
+
+  private ControlClient(Path socket, SocketChannel channel) {
+    this.socket = socket;
+    this.channel = channel;
+    this.in = new BufferedInputStream(Channels.newInputStream(channel));
+    this.out = Channels.newOutputStream(channel);
+  }
+
+  /** @throws IOException if nothing listens on {@code socket} */
+  public static ControlClient connect(Path socket) throws IOException {
+    SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+    try {
+      channel.connect(UnixDomainSocketAddress.of(socket));
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+    return new ControlClient(socket, channel);
+  }
+
+  @Override
+  public SnapshotSummary create(Name name) throws IOException {
+    List<SnapshotSummary> records = request(name, ControlProtocol.CREATE, ControlProtocol.hex(name));
+    if (records.size() != 1) {
+      throw new ProtocolException(socket + " answered a snapshot with " + records.size() + " records");
+    }
+    return records.get(0);
+  }
+
+  @Override
+  public List<SnapshotSummary> list() throws IOException {
+    return request(null, ControlProtocol.LIST);
+  }
+
+  @Override
+  public void delete(Name name) throws IOException {
+    request(name, ControlProtocol.DELETE, ControlProtocol.hex(name));
+  }
+
+  /** Sends one request about {@code subject} (null if none) and reads its answer. */
+  private synchronized List<SnapshotSummary> request(Name subject, String... fields) throws IOException {
+    out.write(ControlProtocol.encode(String.join(" ", fields)));
+    List<SnapshotSummary> records = new ArrayList<>();
+    for (String line = ControlProtocol.readLine(in); ; line = ControlProtocol.readLine(in)) {
+      if (line == null) {
+        throw new EOFException(socket + " closed the connection before answering");
+      }
+      if (line.equals(ControlProtocol.OK)) {
+        return records;
+      }
+      if (line.startsWith(ControlProtocol.ERROR + " ")) {
+        throw ControlProtocol.failure(line, subject);
+      }
+      records.add(ControlProtocol.parseRecord(line));
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    channel.close();
+  }
+}

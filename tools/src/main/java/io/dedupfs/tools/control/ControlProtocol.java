@@ -1,0 +1,136 @@
+package io.dedupfs.tools.control;
+
+import io.dedupfs.store.namespace.Name;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ProtocolException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.util.HexFormat;
+
+/** The words and lines of the control protocol, as the package documentation specifies them. */
+final class ControlProtocol {
+  /** Longest line, LF included: a request names at most one name of 255 bytes, 510 in hex. */
+  static final int MAX_LINE = 4096;
+  /** Longest error message, in chars; at most 3 UTF-8 bytes each, so an error line fits {@link #MAX_LINE}. */
+  private static final int MAX_MESSAGE = 1000;
+
+  static final String CREATE = "snapshot-create";
+  static final String LIST = "snapshot-list";
+  static final String DELETE = "snapshot-delete";
+  static final String RECORD = "snapshot";
+  static final String OK = "ok";
+  static final String ERROR = "error";
+
+  static final String EXISTS = "exists";
+  static final String MISSING = "missing";
+  static final String INVALID = "invalid";
+  static final String FAILED = "failed";
+
+  private static final HexFormat HEX = HexFormat.of();
+
+  private ControlProtocol() {}
+
+  /**
+   * The next line, without its LF; null at the end of the stream.
+   *
+   * @throws ProtocolException if the line is longer than {@link #MAX_LINE}
+   * @throws EOFException if the stream ends within a line
+   */
+  static String readLine(InputStream in) throws IOException {
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    for (int b = in.read(); b != '\n'; b = in.read()) {
+      if (b < 0) {
+        if (line.size() == 0) {
+          return null;
+        }
+        throw new EOFException("the connection ended within a line");
+      }
+      if (line.size() == MAX_LINE - 1) {
+        throw new ProtocolException("a line is longer than " + MAX_LINE + " bytes");
+      }
+      line.write(b);
+    }
+    return line.toString(StandardCharsets.UTF_8);
+  }
+
+  static byte[] encode(String line) {
+    return (line + "\n").getBytes(StandardCharsets.UTF_8);
+  }
+
+  static String hex(Name name) {
+    return HEX.formatHex(name.bytes());
+  }
+
+  /** @throws IllegalArgumentException if {@code hex} is not hex, or not the bytes of a valid name */
+  static Name name(String hex) {
+    return Name.of(HEX.parseHex(hex));
+  }
+
+  static String recordLine(SnapshotSummary s) {
+    return String.join(" ", RECORD, Long.toString(s.number()), hex(s.name()), Long.toString(s.createdNanos()),
+        Long.toString(s.bytes()), Long.toString(s.files()), Long.toString(s.directories()));
+  }
+
+  static SnapshotSummary parseRecord(String line) throws ProtocolException {
+    String[] f = line.split(" ", -1);
+    if (f.length != 7 || !f[0].equals(RECORD)) {
+      throw new ProtocolException("not a record line: " + line);
+    }
+    try {
+      return new SnapshotSummary(Long.parseLong(f[1]), name(f[2]), Long.parseLong(f[3]), Long.parseLong(f[4]),
+          Long.parseLong(f[5]), Long.parseLong(f[6]));
+    } catch (IllegalArgumentException e) {
+      throw new ProtocolException("not a record line: " + line);
+    }
+  }
+
+  /** The kind of error {@code failure} is, as an error line names it. */
+  static String kind(Exception failure) {
+    if (failure instanceof FileAlreadyExistsException) {
+      return EXISTS;
+    }
+    if (failure instanceof NoSuchFileException) {
+      return MISSING;
+    }
+    return failure instanceof IllegalArgumentException ? INVALID : FAILED;
+  }
+
+  /** The error line that tells a client of {@code failure}. */
+  static String errorLine(Exception failure) {
+    String kind = kind(failure);
+    String message;
+    if (failure instanceof FileSystemException f && (kind.equals(EXISTS) || kind.equals(MISSING))) {
+      // The client makes the name it sent the exception's file again; only the reason travels.
+      message = f.getReason() != null ? f.getReason()
+          : kind.equals(EXISTS) ? "a snapshot has this name" : "no snapshot has this name";
+    } else {
+      message = failure.getMessage() != null ? failure.getMessage() : failure.toString();
+    }
+    String oneLine = message.replaceAll("[\\r\\n]+", " ");
+    return String.join(" ", ERROR, kind,
+        oneLine.length() <= MAX_MESSAGE ? oneLine : oneLine.substring(0, MAX_MESSAGE) + "...");
+  }
+
+  /**
+   * The exception an error line stands for, about {@code subject} (the name the request carried,
+   * or null). An {@link IllegalArgumentException}, being unchecked, is thrown rather than returned.
+   */
+  static IOException failure(String errorLine, Name subject) {
+    String[] f = errorLine.split(" ", 3);
+    String kind = f.length > 1 ? f[1] : "";
+    String message = f.length > 2 ? f[2] : "the mounted process gave no reason";
+    String file = subject == null ? null : subject.toString();
+    return switch (kind) {
+      case EXISTS -> new FileAlreadyExistsException(file, null, message);
+      case MISSING -> new NoSuchFileException(file, null, message);
+      case INVALID -> throw new IllegalArgumentException(message);
+      // FAILED, and kinds a newer server may add.
+      default -> new IOException(message);
+    };
+  }
+}

@@ -1,0 +1,63 @@
+package io.dedupfs.tools.control;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Carries out one request line on the snapshots and gives the answer's lines. No I/O of its own. */
+final class RequestHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(RequestHandler.class);
+
+  private final SnapshotOperations snapshots;
+
+  RequestHandler(SnapshotOperations snapshots) {
+    this.snapshots = snapshots;
+  }
+
+  /** The answer to {@code request}: record lines then {@code ok}, or one error line. */
+  List<String> answer(String request) {
+    try {
+      List<String> lines = new ArrayList<>(carryOut(request.split(" ", -1)));
+      lines.add(ControlProtocol.OK);
+      return lines;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return List.of(ControlProtocol.errorLine(new IOException("interrupted: the mounted process is ending")));
+    } catch (Exception e) {
+      if (ControlProtocol.kind(e).equals(ControlProtocol.FAILED)) {
+        LOG.warn("control request '{}' failed", request, e);
+      } else {
+        LOG.debug("control request '{}' refused: {}", request, e.toString());
+      }
+      return List.of(ControlProtocol.errorLine(e));
+    }
+  }
+
+  private List<String> carryOut(String[] fields) throws IOException, InterruptedException {
+    switch (fields[0]) {
+      case ControlProtocol.CREATE -> {
+        expectArguments(fields, 1);
+        return List.of(ControlProtocol.recordLine(snapshots.create(ControlProtocol.name(fields[1]))));
+      }
+      case ControlProtocol.LIST -> {
+        expectArguments(fields, 0);
+        return snapshots.list().stream().map(ControlProtocol::recordLine).toList();
+      }
+      case ControlProtocol.DELETE -> {
+        expectArguments(fields, 1);
+        snapshots.delete(ControlProtocol.name(fields[1]));
+        return List.of();
+      }
+      default -> throw new IllegalArgumentException("unknown request '" + fields[0] + "'");
+    }
+  }
+
+  private static void expectArguments(String[] fields, int count) {
+    if (fields.length != count + 1) {
+      throw new IllegalArgumentException("'" + fields[0] + "' takes " + count + " argument" + (count == 1 ? "" : "s")
+          + ", got " + (fields.length - 1));
+    }
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The control socket (FORMAT.md §10.5): while a repository is mounted, {@link
+ * io.dedupfs.tools.control.ControlServer} in the mounted process carries out the commands that
+ * other processes run on it; {@link io.dedupfs.tools.control.ControlClient} is their side. This
+ * package owns the protocol, specified here.
+ *
+ * <h2>Transport</h2>
+ *
+ * A stream Unix-domain socket at {@code REPO/control.sock}, mode 0600, bound by the process that
+ * holds the repository's lock (so a socket file found without a live holder is stale and may be
+ * replaced). A client connects and sends requests one at a time, reading each answer before the
+ * next request; either side may close the connection after an answer.
+ *
+ * <h2>Lines</h2>
+ *
+ * Requests and answers are lines of UTF-8 text ended by LF, at most 4096 bytes with the LF.
+ * Fields are separated by one space. A snapshot name travels as the lowercase hex of its bytes,
+ * since a name is any byte string a file name may be (FORMAT.md §10.2) and need not be UTF-8.
+ * Numbers are decimal.
+ *
+ * <h2>Requests</h2>
+ *
+ * <pre>
+ * snapshot-create NAME     take a snapshot of the live tree named NAME; answered by its record
+ * snapshot-list            answered by every snapshot's record, oldest (lowest number) first
+ * snapshot-delete NAME     delete the snapshot named NAME; answered by no record
+ * </pre>
+ *
+ * <h2>Answers</h2>
+ *
+ * Zero or more record lines, then {@code ok}; or, instead of all of them, one error line:
+ *
+ * <pre>
+ * snapshot NUMBER NAME CREATED BYTES FILES DIRECTORIES
+ * ok
+ * error KIND MESSAGE
+ * </pre>
+ *
+ * A record line carries the fields of the snapshot record (FORMAT.md §10.2) but its root entry;
+ * {@code CREATED} is in nanoseconds since the epoch. {@code MESSAGE} is the rest of the line, text
+ * for a person. {@code KIND} says what the client raises:
+ *
+ * <ul>
+ *   <li>{@code exists}: a snapshot has the name ({@link java.nio.file.FileAlreadyExistsException});
+ *   <li>{@code missing}: no snapshot has the name ({@link java.nio.file.NoSuchFileException});
+ *   <li>{@code invalid}: a malformed or unknown request, or not a valid name ({@link
+ *       IllegalArgumentException});
+ *   <li>{@code failed}: anything else ({@link java.io.IOException}).
+ * </ul>
+ *
+ * For {@code exists} and {@code missing}, the client makes the name it sent the exception's file
+ * and {@code MESSAGE} its reason. An unknown request is answered {@code error invalid ...} and the
+ * connection stays usable, so a newer client learns that the mounted process is older. A line
+ * that is too long is answered so, and the connection closed.
+ *
+ * <p>An exchange ({@code >} from the client, {@code <} from the server):
+ *
+ * <pre>
+ * &gt; snapshot-create 6e696768746c79
+ * &lt; snapshot 3 6e696768746c79 1795446309123456789 3000006 2 1
+ * &lt; ok
+ * &gt; snapshot-delete 6e6f7065
+ * &lt; error missing no such snapshot
+ * </pre>
+ *
+ * <p>The package uses the store module only (snapshots and names); it knows nothing of FUSE.
+ */
+package io.dedupfs.tools.control;

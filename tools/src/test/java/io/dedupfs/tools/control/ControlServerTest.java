@@ -1,0 +1,221 @@
+package io.dedupfs.tools.control;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dedupfs.store.ingest.IngestPipeline;
+import io.dedupfs.store.ingest.IngestSettings;
+import io.dedupfs.store.namespace.Mode;
+import io.dedupfs.store.namespace.Name;
+import io.dedupfs.store.namespace.Namespace;
+import io.dedupfs.store.repo.ChunkerParameters;
+import io.dedupfs.store.repo.Compression;
+import io.dedupfs.store.repo.Repository;
+import io.dedupfs.store.repo.RepositoryConfig;
+import io.dedupfs.store.snapshot.Snapshots;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The control socket over a real socket, with real snapshots of a real repository. */
+class ControlServerTest {
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  @TempDir
+  Path dir;
+
+  private Repository repository;
+  private IngestPipeline pipeline;
+  private Namespace namespace;
+  private Snapshots snapshots;
+  private Path socket;
+
+  @BeforeEach
+  void openRepository() throws IOException {
+    RepositoryConfig config = RepositoryConfig.create(ChunkerParameters.DEFAULT, Compression.DEFAULT);
+    repository = Repository.init(dir.resolve("repo"), config, Repository.OpenOptions.DEFAULT);
+    pipeline = new IngestPipeline(repository, IngestSettings.forMemory(16L << 20), Clock.systemUTC());
+    namespace = Namespace.open(repository.index(), Clock.systemUTC());
+    snapshots = Snapshots.open(repository, namespace, pipeline, () -> {});
+    socket = ControlServer.socketOf(repository.path());
+  }
+
+  @AfterEach
+  void closeRepository() throws IOException {
+    pipeline.close();
+    repository.close();
+  }
+
+  @Test
+  void createListAndDeleteGoThroughTheSocket() throws Exception {
+    namespace.mknod(Namespace.ROOT, Name.of("dir"), Mode.S_IFDIR | 0755, 0, 0, 0);
+    namespace.mknod(Namespace.ROOT, Name.of("file"), Mode.S_IFREG | 0644, 0, 0, 0);
+    Instant before = Instant.now();
+    ControlServer server = ControlServer.start(socket, snapshots);
+    try (server; ControlClient client = ControlClient.connect(socket)) {
+      SnapshotSummary s1 = client.create(Name.of("s1"));
+      assertEquals(Name.of("s1"), s1.name());
+      assertEquals(1, s1.files());
+      assertEquals(1, s1.directories());
+      assertTrue(!s1.created().isBefore(before.minusSeconds(1)), s1.created() + " is now");
+      SnapshotSummary s2 = client.create(Name.of("s2"));
+      assertTrue(s2.number() > s1.number());
+
+      assertEquals(List.of(s1, s2), client.list());
+      assertEquals(List.of(s1, s2), SnapshotOperations.of(snapshots).list(), "the same as in the process");
+
+      client.delete(Name.of("s1"));
+      assertEquals(List.of(s2), client.list());
+    }
+  }
+
+  @Test
+  void errorsComeBackAsTheirExceptionsAndTheConnectionStaysUsable() throws Exception {
+    ControlServer server = ControlServer.start(socket, snapshots);
+    try (server; ControlClient client = ControlClient.connect(socket)) {
+      client.create(Name.of("s1"));
+      FileAlreadyExistsException exists = assertThrows(FileAlreadyExistsException.class,
+          () -> client.create(Name.of("s1")));
+      assertEquals("s1", exists.getFile());
+      NoSuchFileException missing = assertThrows(NoSuchFileException.class, () -> client.delete(Name.of("nope")));
+      assertEquals("nope", missing.getFile());
+      assertEquals(1, client.list().size());
+    }
+  }
+
+  @Test
+  void namesTravelAsBytes() throws Exception {
+    byte[] notUtf8 = {(byte) 0xff, 'a', ' ', '\n', (byte) 0xc3};
+    ControlServer server = ControlServer.start(socket, snapshots);
+    try (server; ControlClient client = ControlClient.connect(socket)) {
+      client.create(Name.of(notUtf8));
+      assertArrayEquals(notUtf8, client.list().get(0).name().bytes());
+      assertArrayEquals(notUtf8, snapshots.list().get(0).name().bytes());
+      client.delete(Name.of(notUtf8));
+      assertTrue(client.list().isEmpty());
+    }
+  }
+
+  @Test
+  void malformedRequestsAreAnsweredAsInvalid() throws Exception {
+    ControlServer server = ControlServer.start(socket, snapshots);
+    try (server; SocketChannel raw = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+      assertEquals("error invalid unknown request 'snapshot-frobnicate'", exchange(raw, "snapshot-frobnicate"));
+      assertTrue(exchange(raw, "snapshot-create").startsWith("error invalid 'snapshot-create' takes 1 argument"));
+      assertTrue(exchange(raw, "snapshot-create zz").startsWith("error invalid "), "not hex");
+      assertTrue(exchange(raw, "snapshot-create 2f").startsWith("error invalid "), "'/' is not in a name");
+      assertEquals("ok", exchange(raw, "snapshot-list"), "still usable");
+
+      String tooLong = "snapshot-create " + "61".repeat(ControlProtocol.MAX_LINE);
+      assertTrue(exchange(raw, tooLong).startsWith("error invalid a line is longer than"));
+      assertTrue(hungUp(raw), "then the server hangs up");
+    }
+  }
+
+  @Test
+  void manyClientsAtOnce() throws Exception {
+    int clients = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(clients);
+    ControlServer server = ControlServer.start(socket, snapshots);
+    try (server) {
+      List<Future<SnapshotSummary>> created = new ArrayList<>();
+      for (int i = 0; i < clients; i++) {
+        Name name = Name.of("s" + i);
+        created.add(pool.submit(() -> {
+          try (ControlClient client = ControlClient.connect(socket)) {
+            client.list();
+            return client.create(name);
+          }
+        }));
+      }
+      for (Future<SnapshotSummary> f : created) {
+        f.get();
+      }
+      try (ControlClient client = ControlClient.connect(socket)) {
+        assertEquals(clients, client.list().stream().map(SnapshotSummary::number).distinct().count());
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aStaleSocketIsReplacedAndCloseRemovesIt() throws Exception {
+    // A killed process leaves its socket file behind, bound to nothing.
+    try (ServerSocketChannel dead = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      dead.bind(UnixDomainSocketAddress.of(socket));
+    }
+    assertTrue(Files.exists(socket));
+
+    ControlServer server = ControlServer.start(socket, snapshots);
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
+    try (ControlClient client = ControlClient.connect(socket)) {
+      assertTrue(client.list().isEmpty());
+    } finally {
+      server.close();
+    }
+    assertTrue(Files.notExists(socket));
+    assertThrows(IOException.class, () -> ControlClient.connect(socket).close());
+  }
+
+  @Test
+  void closeEndsConnectionsWaitingForARequest() throws Exception {
+    ControlServer server = ControlServer.start(socket, snapshots);
+    try (ControlClient idle = ControlClient.connect(socket)) {
+      idle.list();
+      assertTimeoutPreemptively(TIMEOUT, server::close);
+      assertThrows(IOException.class, idle::list);
+    }
+  }
+
+  /** Whether the peer closed: the end of the stream, or a reset since it left part of a request unread. */
+  private static boolean hungUp(SocketChannel channel) {
+    try {
+      return channel.read(ByteBuffer.allocate(1)) < 0;
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
+  /** Sends one request line and reads the first line of the answer. */
+  private static String exchange(SocketChannel channel, String request) throws IOException {
+    channel.write(ByteBuffer.wrap((request + "\n").getBytes(StandardCharsets.UTF_8)));
+    StringBuilder line = new StringBuilder();
+    ByteBuffer one = ByteBuffer.allocate(1);
+    while (true) {
+      one.clear();
+      if (channel.read(one) < 0) {
+        throw new IOException("closed after: " + line);
+      }
+      char c = (char) one.get(0);
+      if (c == '\n') {
+        return line.toString();
+      }
+      line.append(c);
+    }
+  }
+}
