@@ -62,6 +62,11 @@ public final class FuseAdapter extends FuseStubFS {
   private final FaultLog faults = new FaultLog(LOG);
   /** Requests come one at a time (FuseMount runs libfuse single-threaded); per thread all the same, to stay safe if that changes. */
   private final ThreadLocal<byte[]> ioBuffers = ThreadLocal.withInitial(() -> new byte[128 << 10]);
+  /** A stat in native memory per thread, for readdir's entries: only st_ino and st_mode are read from it. */
+  private final ThreadLocal<FileStat> direntStats = ThreadLocal.withInitial(() -> {
+    jnr.ffi.Runtime runtime = jnr.ffi.Runtime.getSystemRuntime();
+    return FileStat.of(jnr.ffi.Memory.allocateDirect(runtime, Struct.size(new FileStat(runtime))));
+  });
 
   public FuseAdapter(LiveFileSystem fs, String fsName) {
     if (!Charset.defaultCharset().equals(BYTES)) {
@@ -326,7 +331,7 @@ public final class FuseAdapter extends FuseStubFS {
         List<DirEntry> page = fs.list(cursor.directory(), after, READDIR_PAGE);
         for (DirEntry e : page) {
           next++;
-          if (fill(filler, buf, e.name().bytes(), next)) {
+          if (fill(filler, buf, e.name().bytes(), e, next)) {
             return 0;
           }
           cursor.advanced(next, e.name());
@@ -340,13 +345,24 @@ public final class FuseAdapter extends FuseStubFS {
   }
 
   /** Hands one entry to the kernel's buffer; true when the buffer is full and the entry did not fit. */
-  private static boolean fill(FuseFillDir filler, Pointer buf, String dotName, long nextOffset) {
-    return fill(filler, buf, dotName.getBytes(BYTES), nextOffset);
+  private boolean fill(FuseFillDir filler, Pointer buf, String dotName, long nextOffset) {
+    return fill(filler, buf, dotName.getBytes(BYTES), null, nextOffset);
   }
 
-  private static boolean fill(FuseFillDir filler, Pointer buf, byte[] name, long nextOffset) {
+  /**
+   * With the entry's type and inode number (d_type, d_ino), so that find, ls and rsync need not
+   * stat every name just to learn whether it is a directory.
+   */
+  private boolean fill(FuseFillDir filler, Pointer buf, byte[] name, DirEntry entry, long nextOffset) {
     ByteBuffer terminated = ByteBuffer.allocate(name.length + 1).put(name).put((byte) 0).flip();
-    return filler.apply(buf, terminated, null, nextOffset) != 0;
+    Pointer stat = null;
+    if (entry != null) {
+      FileStat s = direntStats.get();
+      s.st_ino.set(entry.inode());
+      s.st_mode.set(entry.type());
+      stat = Struct.getMemory(s);
+    }
+    return filler.apply(buf, terminated, stat, nextOffset) != 0;
   }
 
   @Override
