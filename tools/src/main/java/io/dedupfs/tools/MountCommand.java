@@ -1,6 +1,8 @@
 package io.dedupfs.tools;
 
 import io.dedupfs.fs.LiveFileSystem;
+import io.dedupfs.gc.Collector;
+import io.dedupfs.gc.GcSettings;
 import io.dedupfs.fs.fuse.FuseAdapter;
 import io.dedupfs.fs.fuse.FuseMount;
 import io.dedupfs.store.file.FileReader;
@@ -15,6 +17,7 @@ import io.dedupfs.store.repo.RepositoryConfig;
 import io.dedupfs.store.snapshot.SnapshotReader;
 import io.dedupfs.store.snapshot.Snapshots;
 import io.dedupfs.tools.control.ControlServer;
+import io.dedupfs.tools.control.RepositoryOperations;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -129,7 +132,10 @@ final class MountCommand implements Callable<Integer> {
       SnapshotReader snapshotReader = new SnapshotReader(chunks, TREE_CACHE_BYTES);
       try (LiveFileSystem fs = new LiveFileSystem(namespace, pipeline, reader, Files.getFileStore(repo),
           pending -> Snapshots.open(repository, namespace, pipeline, pending), snapshotReader)) {
-        ControlServer control = ControlServer.start(ControlServer.socketOf(repo), fs.snapshots());
+        RepositoryOperations operations = RepositoryOperations.of(fs.snapshots(), memory -> new Collector(repository,
+            namespace, pipeline, fs.snapshots(), snapshotReader, fs::commitAll,
+            GcSettings.defaults(repo).withMemory(memory)));
+        ControlServer control = ControlServer.start(ControlServer.socketOf(repo), operations);
         try (control) {
           FuseAdapter adapter = new FuseAdapter(fs, "dedupfs");
           FuseMount mount = FuseMount.mount(adapter, mnt, repo.toString(), isRoot(), fuseOptions, MOUNT_TIMEOUT);

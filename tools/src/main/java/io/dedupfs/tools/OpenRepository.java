@@ -1,10 +1,15 @@
 package io.dedupfs.tools;
 
+import io.dedupfs.gc.Collector;
+import io.dedupfs.gc.GcSettings;
 import io.dedupfs.store.ingest.IngestPipeline;
 import io.dedupfs.store.ingest.IngestSettings;
 import io.dedupfs.store.namespace.Namespace;
 import io.dedupfs.store.repo.Repository;
+import io.dedupfs.store.read.ChunkReader;
+import io.dedupfs.store.snapshot.SnapshotReader;
 import io.dedupfs.store.snapshot.Snapshots;
+import io.dedupfs.tools.control.RepositoryOperations;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -19,14 +24,21 @@ final class OpenRepository implements AutoCloseable {
   /** Ingest memory of a command: it stores tree nodes and metadata, not file data. */
   private static final long MEMORY = 64L << 20;
 
+  /** Decoded tree nodes kept while a command walks snapshots. */
+  private static final long TREE_CACHE_BYTES = 8L << 20;
+
   private final Repository repository;
   private final IngestPipeline pipeline;
+  private final Namespace namespace;
   private final Snapshots snapshots;
+  private final ChunkReader chunks;
 
-  private OpenRepository(Repository repository, IngestPipeline pipeline, Snapshots snapshots) {
+  private OpenRepository(Repository repository, IngestPipeline pipeline, Namespace namespace, Snapshots snapshots) {
     this.repository = repository;
     this.pipeline = pipeline;
+    this.namespace = namespace;
     this.snapshots = snapshots;
+    this.chunks = new ChunkReader(repository.index(), repository.packs());
   }
 
   /** @throws io.dedupfs.store.RepositoryLockedException if another process has it open */
@@ -38,7 +50,7 @@ final class OpenRepository implements AutoCloseable {
         Namespace namespace = Namespace.open(repository.index(), Clock.systemUTC());
         // No file is open for writing here, so nothing is pending before a snapshot.
         Snapshots snapshots = Snapshots.open(repository, namespace, pipeline, () -> {});
-        return new OpenRepository(repository, pipeline, snapshots);
+        return new OpenRepository(repository, pipeline, namespace, snapshots);
       } catch (IOException | RuntimeException e) {
         closeAfterFailure(pipeline, e);
         throw e;
@@ -61,11 +73,17 @@ final class OpenRepository implements AutoCloseable {
     return snapshots;
   }
 
+  /** Snapshots and collections carried out on this repository, in this process. */
+  RepositoryOperations operations() {
+    return RepositoryOperations.of(snapshots, memory -> new Collector(repository, namespace, pipeline, snapshots,
+        new SnapshotReader(chunks, TREE_CACHE_BYTES), () -> {}, GcSettings.defaults(repository.path()).withMemory(memory)));
+  }
+
   /** Closes the pipeline (committing what it holds), then the repository, even if the first fails. */
   @Override
   public void close() throws IOException {
     // Resources close in reverse order: the pipeline first.
-    try (repository; pipeline) {
+    try (repository; pipeline; chunks) {
       // Nothing to do but close.
     }
   }

@@ -4,6 +4,7 @@ import io.dedupfs.store.RepositoryLockedException;
 import io.dedupfs.store.repo.Repository;
 import io.dedupfs.tools.control.ControlClient;
 import io.dedupfs.tools.control.ControlServer;
+import io.dedupfs.tools.control.RepositoryOperations;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.OptionalLong;
@@ -43,6 +44,11 @@ final class RepositoryAccess {
     try (OpenRepository open = open(repository, holder, socket)) {
       return unmounted.apply(open);
     }
+  }
+
+  /** Runs {@code body} on the operations of {@code repository}, wherever they are carried out. */
+  static <T> T withOperations(Path repository, Body<RepositoryOperations, T> body) throws Exception {
+    return run(repository, body::apply, open -> body.apply(open.operations()));
   }
 
   private static ControlClient connectOrNull(Path socket) {

@@ -1,8 +1,6 @@
 package io.dedupfs.tools;
 
 import io.dedupfs.store.namespace.Name;
-import io.dedupfs.tools.control.SnapshotOperations;
-import java.nio.file.Path;
 import picocli.CommandLine.Command;
 
 /**
@@ -15,11 +13,6 @@ import picocli.CommandLine.Command;
         "are also directories in MOUNTPOINT/.snapshots."},
     subcommands = {SnapshotCreateCommand.class, SnapshotListCommand.class, SnapshotDeleteCommand.class})
 final class SnapshotCommand {
-  /** Runs {@code body} on the snapshots of {@code repository}, wherever they are carried out. */
-  static <T> T withSnapshots(Path repository, RepositoryAccess.Body<SnapshotOperations, T> body) throws Exception {
-    return RepositoryAccess.run(repository, body::apply, open -> body.apply(SnapshotOperations.of(open.snapshots())));
-  }
-
   /** A name for a terminal: control characters, which a name may hold, show as '?', as ls shows them. */
   static String display(Name name) {
     return name.toString().replaceAll("\\p{Cntrl}", "?");

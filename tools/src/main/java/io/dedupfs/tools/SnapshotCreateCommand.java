@@ -1,7 +1,7 @@
 package io.dedupfs.tools;
 
 import io.dedupfs.store.namespace.Name;
-import io.dedupfs.tools.control.SnapshotOperations;
+import io.dedupfs.tools.control.RepositoryOperations;
 import io.dedupfs.tools.control.SnapshotSummary;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -33,13 +33,13 @@ final class SnapshotCreateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Name n = name != null ? name : Name.of(LocalDateTime.now(clock).format(LOCAL_TIME));
-    SnapshotSummary s = SnapshotCommand.withSnapshots(repository, snapshots -> create(snapshots, n));
+    SnapshotSummary s = RepositoryAccess.withOperations(repository, snapshots -> create(snapshots, n));
     System.out.println("created snapshot " + SnapshotCommand.display(s.name()) + " (number " + s.number() + ", "
         + String.format(Locale.ROOT, "%,d", s.files()) + " files, " + SizeConverter.human(s.bytes()) + ")");
     return 0;
   }
 
-  private static SnapshotSummary create(SnapshotOperations snapshots, Name n) throws IOException, InterruptedException {
+  private static SnapshotSummary create(RepositoryOperations snapshots, Name n) throws IOException, InterruptedException {
     try {
       return snapshots.create(n);
     } catch (FileAlreadyExistsException e) {

@@ -1,7 +1,7 @@
 package io.dedupfs.tools;
 
 import io.dedupfs.store.namespace.Name;
-import io.dedupfs.tools.control.SnapshotOperations;
+import io.dedupfs.tools.control.RepositoryOperations;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -27,12 +27,12 @@ final class SnapshotDeleteCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    int missing = SnapshotCommand.withSnapshots(repository, this::deleteAll);
+    int missing = RepositoryAccess.withOperations(repository, this::deleteAll);
     return missing == 0 ? 0 : Main.EXIT_ERROR;
   }
 
   /** Deletes every named snapshot there is; returns how many names had none. */
-  private int deleteAll(SnapshotOperations snapshots) throws IOException {
+  private int deleteAll(RepositoryOperations snapshots) throws IOException {
     int missing = 0;
     for (Name n : names) {
       try {

@@ -1,6 +1,6 @@
 package io.dedupfs.tools;
 
-import io.dedupfs.tools.control.SnapshotOperations;
+import io.dedupfs.tools.control.RepositoryOperations;
 import io.dedupfs.tools.control.SnapshotSummary;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -26,7 +26,7 @@ final class SnapshotListCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    List<SnapshotSummary> snapshots = SnapshotCommand.withSnapshots(repository, SnapshotOperations::list);
+    List<SnapshotSummary> snapshots = RepositoryAccess.withOperations(repository, RepositoryOperations::list);
     System.out.print(json ? json(snapshots) : table(snapshots, zone));
     return 0;
   }

@@ -117,7 +117,7 @@ class SnapshotCommandTest {
   void aHeldRepositoryIsServedThroughItsControlSocket() throws Exception {
     Path path = Path.of(repo);
     OpenRepository held = OpenRepository.open(path);
-    ControlServer server = ControlServer.start(ControlServer.socketOf(path), held.snapshots());
+    ControlServer server = ControlServer.start(ControlServer.socketOf(path), held.operations());
     try (held; server) {
       // Opening the repository here again would fail on its lock: these must go through the socket.
       assertTrue(run(0, "snapshot", "create", repo, "m1").startsWith("created snapshot m1 (number 1"), stdout());

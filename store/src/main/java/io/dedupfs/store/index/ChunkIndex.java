@@ -233,6 +233,103 @@ public final class ChunkIndex implements AutoCloseable {
     sync();
   }
 
+  // ---------------------------------------------------------------- for the collector (FORMAT.md §11)
+
+  /** A chunk entry: id and location. */
+  public record ChunkEntry(ChunkId id, ChunkLocation location) {}
+
+  /** The location of a chunk the collector set aside, if it is one. */
+  public Optional<ChunkLocation> findFossil(ChunkId id) throws StoreException {
+    byte[] v = readStore("look up fossil " + id, tx -> tx.get(Table.FOSSILS, id.toBytes()).orElse(null));
+    return v == null ? Optional.empty() : Optional.of(IndexCodec.decodeLocation(v));
+  }
+
+  /** Up to {@code limit} chunk entries after {@code after} (null: from the first), in id order. */
+  public List<ChunkEntry> chunks(ChunkId after, int limit) throws StoreException {
+    return entries(Table.CHUNKS, after, limit);
+  }
+
+  /** Up to {@code limit} fossils after {@code after} (null: from the first), in id order. */
+  public List<ChunkEntry> fossils(ChunkId after, int limit) throws StoreException {
+    return entries(Table.FOSSILS, after, limit);
+  }
+
+  private List<ChunkEntry> entries(Table table, ChunkId after, int limit) throws StoreException {
+    return readStore("list " + table.dbName, tx -> {
+      List<ChunkEntry> out = new java.util.ArrayList<>();
+      for (IndexTransaction.Entry e : tx.scan(table, new byte[0], after == null ? null : after.toBytes(), limit)) {
+        out.add(new ChunkEntry(ChunkId.of(e.key()), IndexCodec.decodeLocation(e.value())));
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Moves chunks from {@code chunks} to {@code fossils}, each only if its entry is still the
+   * given one: writes stop deduplicating against them, readers still find them.
+   */
+  public void fossilize(List<ChunkEntry> unreferenced) throws StoreException {
+    storeOnly("set aside unreferenced chunks", () -> write("set aside unreferenced chunks", tx -> {
+      for (ChunkEntry e : unreferenced) {
+        byte[] key = e.id().toBytes();
+        byte[] value = IndexCodec.encodeLocation(e.location());
+        if (tx.get(Table.CHUNKS, key).filter(v -> Arrays.equals(v, value)).isPresent()) {
+          tx.delete(Table.CHUNKS, key);
+          tx.put(Table.FOSSILS, key, value);
+        }
+      }
+      return null;
+    }));
+  }
+
+  /** Puts fossils back into {@code chunks}, unless a newer copy is there, and forgets them as fossils. */
+  public void restoreFossils(List<ChunkId> referenced) throws StoreException {
+    storeOnly("restore referenced chunks", () -> write("restore referenced chunks", tx -> {
+      for (ChunkId id : referenced) {
+        byte[] key = id.toBytes();
+        Optional<byte[]> fossil = tx.get(Table.FOSSILS, key);
+        if (fossil.isPresent()) {
+          tx.putIfAbsent(Table.CHUNKS, key, fossil.get());
+          tx.delete(Table.FOSSILS, key);
+        }
+      }
+      return null;
+    }));
+  }
+
+  /** Forgets fossils for good: nothing references them. */
+  public void buryFossils(List<ChunkId> dead) throws StoreException {
+    storeOnly("delete unreferenced chunks", () -> write("delete unreferenced chunks", tx -> {
+      for (ChunkId id : dead) {
+        tx.delete(Table.FOSSILS, id.toBytes());
+      }
+      return null;
+    }));
+  }
+
+  /** Every pack entry, in number order. */
+  public Map<PackNumber, PackRecord> packs() throws StoreException {
+    return readStore("list packs", tx -> {
+      Map<PackNumber, PackRecord> out = new java.util.TreeMap<>();
+      byte[] after = null;
+      for (List<IndexTransaction.Entry> page; !(page = tx.scan(Table.PACKS, new byte[0], after, 4096)).isEmpty(); ) {
+        for (IndexTransaction.Entry e : page) {
+          out.put(new PackNumber(ByteBuffer.wrap(e.key()).getLong()), IndexCodec.decodePack(e.value()));
+        }
+        after = page.get(page.size() - 1).key();
+      }
+      return out;
+    });
+  }
+
+  /** Removes a pack's entry; the caller has made sure no chunk or fossil names it. */
+  public void removePack(PackNumber number) throws StoreException {
+    storeOnly("remove pack " + number, () -> write("remove pack " + number, tx -> {
+      tx.delete(Table.PACKS, IndexCodec.packKey(number));
+      return null;
+    }));
+  }
+
   /** Makes every transaction committed so far durable (mdb_env_sync). */
   public void sync() throws StoreException {
     try {

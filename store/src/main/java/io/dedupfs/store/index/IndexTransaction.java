@@ -67,6 +67,10 @@ public final class IndexTransaction {
    * after the key {@code after} (or at the first such key when null).
    */
   public List<Entry> scan(Table table, byte[] prefix, byte[] after, int limit) {
+    if (after == null && prefix.length == 0) {
+      // LMDB refuses an empty key, even as the start of a range: the whole table from its first key.
+      return scan(table, prefix, KeyRange.all(), limit);
+    }
     ByteBuffer start = keyBuffer(after == null ? prefix : after);
     return scan(table, prefix, after == null ? KeyRange.atLeast(start) : KeyRange.greaterThan(start), limit);
   }

@@ -11,7 +11,8 @@ public enum Table {
   XATTRS("xattrs"),
   EXTENTS("extents"),
   LINKS("links"),
-  TREES("trees");
+  TREES("trees"),
+  FOSSILS("fossils");
 
   final String dbName;
 

@@ -61,6 +61,7 @@ public final class IngestPipeline implements AutoCloseable {
   private final IndexWriter indexWriter;
   private final PackSink sink;
   private final ScheduledExecutorService sealTimer;
+  private final long firstPack;
 
   private final StageStats chunkStage = new StageStats("chunk");
   private final StageStats hashStage = new StageStats("hash");
@@ -104,6 +105,7 @@ public final class IngestPipeline implements AutoCloseable {
     for (PackNumber p : repository.packs().list()) {
       firstPack = Math.max(firstPack, p.value() + 1);
     }
+    this.firstPack = firstPack;
     this.sink = new PackSink(repository.packs(), indexWriter, firstPack, config.packTargetSize(),
         settings.maxPendingSeals(), clock, appendStage, sealStage);
     for (int i = 0; i < settings.workers(); i++) {
@@ -167,6 +169,21 @@ public final class IngestPipeline implements AutoCloseable {
    */
   public void sealOpenPack() throws InterruptedException {
     sink.sealAll();
+  }
+
+  /**
+   * Makes everything handed over so far durable ({@link #flush()}) and returns the number the
+   * next pack will get: every pack numbered below it is sealed and committed, or was left by an
+   * earlier process.
+   */
+  public long flushToEpoch() throws IOException, InterruptedException {
+    flush();
+    return sink.nextPackNumber();
+  }
+
+  /** Packs numbered below this were written by earlier processes; this one never writes them. */
+  public long firstPackOfThisProcess() {
+    return firstPack;
   }
 
   public IngestStats stats() {

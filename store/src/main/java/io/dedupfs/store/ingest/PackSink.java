@@ -97,6 +97,11 @@ final class PackSink {
   }
 
   /** Seals the open pack, if any; the returned future completes when every pack sealed so far is committed. */
+  /** The number the next pack will get. */
+  long nextPackNumber() {
+    return nextNumber.get();
+  }
+
   CompletableFuture<Void> sealAll() throws InterruptedException {
     synchronized (this) {
       if (current != null) {

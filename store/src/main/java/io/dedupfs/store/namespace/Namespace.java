@@ -76,7 +76,7 @@ public final class Namespace {
     tx.clear(Table.LINKS);
     tx.clear(Table.TREES);
     byte[] all = new byte[0];
-    for (List<IndexTransaction.Entry> page = tx.scanFrom(Table.DIRENTS, all, NamespaceCodec.prefix(0), SCAN_PAGE);
+    for (List<IndexTransaction.Entry> page = tx.scan(Table.DIRENTS, all, null, SCAN_PAGE);
         !page.isEmpty(); page = tx.scan(Table.DIRENTS, all, page.get(page.size() - 1).key(), SCAN_PAGE)) {
       for (IndexTransaction.Entry e : page) {
         if (NamespaceCodec.direntType(e.value()) != Mode.S_IFDIR) {

@@ -1,6 +1,7 @@
 package io.dedupfs.store.namespace;
 
 import io.dedupfs.store.CorruptDataException;
+import io.dedupfs.store.chunk.ChunkIdSink;
 import io.dedupfs.store.index.IndexTransaction;
 import io.dedupfs.store.index.Table;
 import java.io.IOException;
@@ -25,6 +26,7 @@ public final class TreeSource {
   /** An extended attribute: name and value bytes. */
   public record Xattr(byte[] name, byte[] value) {}
 
+  private static final int PAGE = 4096;
   private final IndexTransaction tx;
 
   TreeSource(IndexTransaction tx) {
@@ -70,6 +72,29 @@ public final class TreeSource {
       out.add(NamespaceCodec.decodeExtent(e.key(), e.value()));
     }
     return out;
+  }
+
+  /** Hands every chunk the live files' extents name to {@code sink}, an extent at a time (repeats included). */
+  public void extentChunks(ChunkIdSink sink) throws IOException {
+    byte[] all = new byte[0];
+    for (List<IndexTransaction.Entry> page = tx.scan(Table.EXTENTS, all, null, PAGE); !page.isEmpty();
+        page = tx.scan(Table.EXTENTS, all, page.get(page.size() - 1).key(), PAGE)) {
+      for (IndexTransaction.Entry e : page) {
+        sink.accept(NamespaceCodec.decodeExtent(e.key(), e.value()).chunk());
+      }
+    }
+  }
+
+  /** The tree ids the tree cache holds (FORMAT.md §10.4): the next snapshot may reuse them. */
+  public void cachedTreeIds(ChunkIdSink sink) throws IOException {
+    byte[] all = new byte[0];
+    for (List<IndexTransaction.Entry> page = tx.scan(Table.TREES, all, null, PAGE); !page.isEmpty();
+        page = tx.scan(Table.TREES, all, page.get(page.size() - 1).key(), PAGE)) {
+      for (IndexTransaction.Entry e : page) {
+        long directory = java.nio.ByteBuffer.wrap(e.key()).getLong();
+        sink.accept(NamespaceCodec.decodeCachedTree(directory, e.value()).tree());
+      }
+    }
   }
 
   /** The directory's tree as the last snapshot left it, if nothing below it changed since. */

@@ -11,6 +11,7 @@ import io.dedupfs.store.index.ChunkLocation;
 import io.dedupfs.store.pack.PackStorage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
@@ -49,8 +50,13 @@ public final class ChunkReader implements AutoCloseable {
     this.packs = packs;
   }
 
+  /** Where a chunk is: in the index, or set aside by a collection that is deciding its fate (FORMAT.md §11). */
   public ChunkLocation locate(ChunkId id) throws IOException {
-    return index.find(id).orElseThrow(() -> new ChunkNotFoundException("chunk " + id + " is not in the index"));
+    Optional<ChunkLocation> where = index.find(id);
+    if (where.isEmpty()) {
+      where = index.findFossil(id);
+    }
+    return where.orElseThrow(() -> new ChunkNotFoundException("chunk " + id + " is not in the index"));
   }
 
   /** Reads the chunk's plaintext into {@code dst} from its position; returns the length read. */

@@ -3,6 +3,7 @@ package io.dedupfs.store.snapshot;
 import io.dedupfs.store.CorruptDataException;
 import io.dedupfs.store.cache.BoundedCache;
 import io.dedupfs.store.chunk.ChunkId;
+import io.dedupfs.store.chunk.ChunkIdSink;
 import io.dedupfs.store.namespace.Extent;
 import io.dedupfs.store.namespace.Name;
 import io.dedupfs.store.read.ChunkReader;
@@ -116,6 +117,50 @@ public final class SnapshotReader {
       }
     }
     return true;
+  }
+
+  /**
+   * Hands {@code sink} every chunk a tree reaches: its nodes, and its files' extent nodes and data
+   * chunks (repeats included). A node in {@code seen} is not walked again, so trees that share
+   * subtrees cost about their differences; {@code seen} may forget, which only costs time.
+   */
+  public void walk(ChunkId tree, ChunkIdSink sink, Seen seen) throws IOException {
+    java.util.ArrayDeque<ChunkId> todo = new java.util.ArrayDeque<>();
+    todo.push(tree);
+    while (!todo.isEmpty()) {
+      ChunkId id = todo.pop();
+      sink.accept(id);
+      if (!seen.firstTime(id)) {
+        continue;
+      }
+      // Read without the cache: a walk touches each node once and would only push browsing's nodes out.
+      TreeNode node = TreeNode.parse(id, chunks.readBytes(id));
+      for (int k = 0; k < node.count(); k++) {
+        switch (node.type()) {
+          case TreeNode.ENTRY_INDEX, TreeNode.EXTENT_INDEX -> todo.push(node.child(k));
+          case TreeNode.EXTENTS -> sink.accept(node.extent(k).chunk());
+          default -> {
+            TreeEntry e = node.entry(k);
+            if (e.isDirectory()) {
+              todo.push(e.tree());
+            } else if (e.extentNode() != null) {
+              todo.push(e.extentNode());
+            } else if (e.inlineExtents() != null) {
+              for (Extent x : e.inlineExtents()) {
+                sink.accept(x.chunk());
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** The tree nodes a walk has been through. */
+  @FunctionalInterface
+  public interface Seen {
+    /** True the first time {@code node} is asked about (or when it was forgotten since). */
+    boolean firstTime(ChunkId node);
   }
 
   private TreeNode node(ChunkId id) throws IOException {

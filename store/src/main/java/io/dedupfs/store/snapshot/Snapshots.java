@@ -106,6 +106,21 @@ public final class Snapshots {
     }
   }
 
+  /** Work that must not overlap the taking, renaming or deleting of a snapshot. */
+  @FunctionalInterface
+  public interface ExclusiveWork<T> {
+    T run(List<SnapshotRecord> snapshots) throws IOException, InterruptedException;
+  }
+
+  /**
+   * Runs {@code work} with the snapshots as they are, none being taken or deleted meanwhile: the
+   * collector must see every tree that references chunks, and a snapshot being taken has stored
+   * nodes its record does not name yet.
+   */
+  public synchronized <T> T exclusively(ExclusiveWork<T> work) throws IOException, InterruptedException {
+    return work.run(records.all());
+  }
+
   /** Every snapshot, oldest first (by number). */
   public List<SnapshotRecord> list() {
     return records.all();

@@ -1,5 +1,6 @@
 package io.dedupfs.tools.control;
 
+import io.dedupfs.gc.GcReport;
 import io.dedupfs.store.namespace.Name;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
@@ -20,7 +21,7 @@ import java.util.List;
  * returns its answer, or throws the exception the error answer names (see the package
  * documentation), with the mounted process's message.
  */
-public final class ControlClient implements SnapshotOperations, AutoCloseable {
+public final class ControlClient implements RepositoryOperations, AutoCloseable {
   private final Path socket;
   private final SocketChannel channel;
   private final InputStream in;
@@ -47,16 +48,28 @@ public final class ControlClient implements SnapshotOperations, AutoCloseable {
 
   @Override
   public SnapshotSummary create(Name name) throws IOException {
-    List<SnapshotSummary> records = request(name, ControlProtocol.CREATE, ControlProtocol.hex(name));
-    if (records.size() != 1) {
-      throw new ProtocolException(socket + " answered a snapshot with " + records.size() + " records");
-    }
-    return records.get(0);
+    return ControlProtocol.parseRecord(one(request(name, ControlProtocol.CREATE, ControlProtocol.hex(name))));
   }
 
   @Override
   public List<SnapshotSummary> list() throws IOException {
-    return request(null, ControlProtocol.LIST);
+    List<SnapshotSummary> records = new ArrayList<>();
+    for (String line : request(null, ControlProtocol.LIST)) {
+      records.add(ControlProtocol.parseRecord(line));
+    }
+    return records;
+  }
+
+  @Override
+  public GcReport collectGarbage(long memoryBytes) throws IOException {
+    return ControlProtocol.parseReport(one(request(null, ControlProtocol.GC, Long.toString(memoryBytes))));
+  }
+
+  private String one(List<String> lines) throws ProtocolException {
+    if (lines.size() != 1) {
+      throw new ProtocolException(socket + " answered with " + lines.size() + " lines where one belongs");
+    }
+    return lines.get(0);
   }
 
   @Override
@@ -64,10 +77,10 @@ public final class ControlClient implements SnapshotOperations, AutoCloseable {
     request(name, ControlProtocol.DELETE, ControlProtocol.hex(name));
   }
 
-  /** Sends one request about {@code subject} (null if none) and reads its answer. */
-  private synchronized List<SnapshotSummary> request(Name subject, String... fields) throws IOException {
+  /** Sends one request about {@code subject} (null if none) and returns the lines of its answer before ok. */
+  private synchronized List<String> request(Name subject, String... fields) throws IOException {
     out.write(ControlProtocol.encode(String.join(" ", fields)));
-    List<SnapshotSummary> records = new ArrayList<>();
+    List<String> records = new ArrayList<>();
     for (String line = ControlProtocol.readLine(in); ; line = ControlProtocol.readLine(in)) {
       if (line == null) {
         throw new EOFException(socket + " closed the connection before answering");
@@ -78,7 +91,7 @@ public final class ControlClient implements SnapshotOperations, AutoCloseable {
       if (line.startsWith(ControlProtocol.ERROR + " ")) {
         throw ControlProtocol.failure(line, subject);
       }
-      records.add(ControlProtocol.parseRecord(line));
+      records.add(line);
     }
   }
 

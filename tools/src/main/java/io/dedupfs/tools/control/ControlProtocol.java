@@ -10,7 +10,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import io.dedupfs.gc.GcReport;
+import java.time.Duration;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /** The words and lines of the control protocol, as the package documentation specifies them. */
 final class ControlProtocol {
@@ -23,6 +27,8 @@ final class ControlProtocol {
   static final String LIST = "snapshot-list";
   static final String DELETE = "snapshot-delete";
   static final String RECORD = "snapshot";
+  static final String GC = "gc";
+  static final String REPORT = "gc-report";
   static final String OK = "ok";
   static final String ERROR = "error";
 
@@ -86,6 +92,33 @@ final class ControlProtocol {
           Long.parseLong(f[5]), Long.parseLong(f[6]));
     } catch (IllegalArgumentException e) {
       throw new ProtocolException("not a record line: " + line);
+    }
+  }
+
+  /** {@code gc-report MARKED CHUNKS BYTES PACKS ORPHANS DISK_BYTES REWRITE PHASE=NANOS...} */
+  static String reportLine(GcReport r) {
+    StringBuilder b = new StringBuilder(String.join(" ", REPORT, Long.toString(r.markedReferences()),
+        Long.toString(r.chunksFreed()), Long.toString(r.bytesFreed()), Long.toString(r.packsDeleted()),
+        Long.toString(r.orphanPacksDeleted()), Long.toString(r.bytesOnDiskFreed()), Long.toString(r.packsWorthRewriting())));
+    r.phases().forEach((phase, time) -> b.append(' ').append(phase.replace(' ', '-')).append('=').append(time.toNanos()));
+    return b.toString();
+  }
+
+  static GcReport parseReport(String line) throws ProtocolException {
+    String[] f = line.split(" ", -1);
+    if (f.length < 8 || !f[0].equals(REPORT)) {
+      throw new ProtocolException("not a collection report: " + line);
+    }
+    try {
+      Map<String, Duration> phases = new LinkedHashMap<>();
+      for (int k = 8; k < f.length; k++) {
+        String[] kv = f[k].split("=", 2);
+        phases.put(kv[0].replace('-', ' '), Duration.ofNanos(Long.parseLong(kv[1])));
+      }
+      return new GcReport(Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[4]),
+          Long.parseLong(f[5]), Long.parseLong(f[6]), Long.parseLong(f[7]), phases);
+    } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
+      throw new ProtocolException("not a collection report: " + line);
     }
   }
 

@@ -1,6 +1,5 @@
 package io.dedupfs.tools.control;
 
-import io.dedupfs.store.snapshot.Snapshots;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -58,11 +57,7 @@ public final class ControlServer implements AutoCloseable {
    * repository's lock, so no live server can be bound there: a socket file found is left by a
    * process that was killed, and is replaced.
    */
-  public static ControlServer start(Path socket, Snapshots snapshots) throws IOException {
-    return start(socket, SnapshotOperations.of(snapshots));
-  }
-
-  static ControlServer start(Path socket, SnapshotOperations snapshots) throws IOException {
+  public static ControlServer start(Path socket, RepositoryOperations snapshots) throws IOException {
     Files.deleteIfExists(socket);
     ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     try {

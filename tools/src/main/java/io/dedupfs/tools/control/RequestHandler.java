@@ -10,9 +10,9 @@ import org.slf4j.LoggerFactory;
 final class RequestHandler {
   private static final Logger LOG = LoggerFactory.getLogger(RequestHandler.class);
 
-  private final SnapshotOperations snapshots;
+  private final RepositoryOperations snapshots;
 
-  RequestHandler(SnapshotOperations snapshots) {
+  RequestHandler(RepositoryOperations snapshots) {
     this.snapshots = snapshots;
   }
 
@@ -49,6 +49,10 @@ final class RequestHandler {
         expectArguments(fields, 1);
         snapshots.delete(ControlProtocol.name(fields[1]));
         return List.of();
+      }
+      case ControlProtocol.GC -> {
+        expectArguments(fields, 1);
+        return List.of(ControlProtocol.reportLine(snapshots.collectGarbage(Long.parseLong(fields[1]))));
       }
       default -> throw new IllegalArgumentException("unknown request '" + fields[0] + "'");
     }

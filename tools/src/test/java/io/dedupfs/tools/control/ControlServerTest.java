@@ -9,7 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dedupfs.store.ingest.IngestPipeline;
 import io.dedupfs.store.ingest.IngestSettings;
 import io.dedupfs.store.namespace.Mode;
+import io.dedupfs.gc.Collector;
+import io.dedupfs.gc.GcSettings;
 import io.dedupfs.store.namespace.Name;
+import io.dedupfs.store.read.ChunkReader;
+import io.dedupfs.store.snapshot.SnapshotReader;
 import io.dedupfs.store.namespace.Namespace;
 import io.dedupfs.store.repo.ChunkerParameters;
 import io.dedupfs.store.repo.Compression;
@@ -64,6 +68,12 @@ class ControlServerTest {
     socket = ControlServer.socketOf(repository.path());
   }
 
+  private RepositoryOperations operations() {
+    return RepositoryOperations.of(snapshots, memory -> new Collector(repository, namespace, pipeline, snapshots,
+        new SnapshotReader(new ChunkReader(repository.index(), repository.packs()), 1 << 20), () -> {},
+        GcSettings.defaults(repository.path()).withMemory(memory)));
+  }
+
   @AfterEach
   void closeRepository() throws IOException {
     pipeline.close();
@@ -75,7 +85,7 @@ class ControlServerTest {
     namespace.mknod(Namespace.ROOT, Name.of("dir"), Mode.S_IFDIR | 0755, 0, 0, 0);
     namespace.mknod(Namespace.ROOT, Name.of("file"), Mode.S_IFREG | 0644, 0, 0, 0);
     Instant before = Instant.now();
-    ControlServer server = ControlServer.start(socket, snapshots);
+    ControlServer server = ControlServer.start(socket, operations());
     try (server; ControlClient client = ControlClient.connect(socket)) {
       SnapshotSummary s1 = client.create(Name.of("s1"));
       assertEquals(Name.of("s1"), s1.name());
@@ -86,7 +96,7 @@ class ControlServerTest {
       assertTrue(s2.number() > s1.number());
 
       assertEquals(List.of(s1, s2), client.list());
-      assertEquals(List.of(s1, s2), SnapshotOperations.of(snapshots).list(), "the same as in the process");
+      assertEquals(List.of(s1, s2), operations().list(), "the same as in the process");
 
       client.delete(Name.of("s1"));
       assertEquals(List.of(s2), client.list());
@@ -95,7 +105,7 @@ class ControlServerTest {
 
   @Test
   void errorsComeBackAsTheirExceptionsAndTheConnectionStaysUsable() throws Exception {
-    ControlServer server = ControlServer.start(socket, snapshots);
+    ControlServer server = ControlServer.start(socket, operations());
     try (server; ControlClient client = ControlClient.connect(socket)) {
       client.create(Name.of("s1"));
       FileAlreadyExistsException exists = assertThrows(FileAlreadyExistsException.class,
@@ -110,7 +120,7 @@ class ControlServerTest {
   @Test
   void namesTravelAsBytes() throws Exception {
     byte[] notUtf8 = {(byte) 0xff, 'a', ' ', '\n', (byte) 0xc3};
-    ControlServer server = ControlServer.start(socket, snapshots);
+    ControlServer server = ControlServer.start(socket, operations());
     try (server; ControlClient client = ControlClient.connect(socket)) {
       client.create(Name.of(notUtf8));
       assertArrayEquals(notUtf8, client.list().get(0).name().bytes());
@@ -122,7 +132,7 @@ class ControlServerTest {
 
   @Test
   void malformedRequestsAreAnsweredAsInvalid() throws Exception {
-    ControlServer server = ControlServer.start(socket, snapshots);
+    ControlServer server = ControlServer.start(socket, operations());
     try (server; SocketChannel raw = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
       assertEquals("error invalid unknown request 'snapshot-frobnicate'", exchange(raw, "snapshot-frobnicate"));
       assertTrue(exchange(raw, "snapshot-create").startsWith("error invalid 'snapshot-create' takes 1 argument"));
@@ -140,7 +150,7 @@ class ControlServerTest {
   void manyClientsAtOnce() throws Exception {
     int clients = 8;
     ExecutorService pool = Executors.newFixedThreadPool(clients);
-    ControlServer server = ControlServer.start(socket, snapshots);
+    ControlServer server = ControlServer.start(socket, operations());
     try (server) {
       List<Future<SnapshotSummary>> created = new ArrayList<>();
       for (int i = 0; i < clients; i++) {
@@ -171,7 +181,7 @@ class ControlServerTest {
     }
     assertTrue(Files.exists(socket));
 
-    ControlServer server = ControlServer.start(socket, snapshots);
+    ControlServer server = ControlServer.start(socket, operations());
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
     try (ControlClient client = ControlClient.connect(socket)) {
       assertTrue(client.list().isEmpty());
@@ -184,7 +194,7 @@ class ControlServerTest {
 
   @Test
   void closeEndsConnectionsWaitingForARequest() throws Exception {
-    ControlServer server = ControlServer.start(socket, snapshots);
+    ControlServer server = ControlServer.start(socket, operations());
     try (ControlClient idle = ControlClient.connect(socket)) {
       idle.list();
       assertTimeoutPreemptively(TIMEOUT, server::close);

@@ -1,0 +1,203 @@
+package io.dedupfs.gc;
+
+import io.dedupfs.store.chunk.ChunkId;
+import io.dedupfs.store.index.ChunkIndex;
+import io.dedupfs.store.index.ChunkIndex.ChunkEntry;
+import io.dedupfs.store.index.PackRecord;
+import io.dedupfs.store.ingest.IngestPipeline;
+import io.dedupfs.store.namespace.Namespace;
+import io.dedupfs.store.pack.PackNumber;
+import io.dedupfs.store.pack.PackStorage;
+import io.dedupfs.store.repo.Repository;
+import io.dedupfs.store.snapshot.SnapshotReader;
+import io.dedupfs.store.snapshot.SnapshotRecord;
+import io.dedupfs.store.snapshot.Snapshots;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The mark-and-sweep collector (FORMAT.md §11), run by the process that holds the repository,
+ * beside live writes: mark, set the unreferenced aside as fossils, wait for writes in flight,
+ * mark again, then delete the fossils still unreferenced and the packs left empty. Memory is the
+ * sort's budget plus a map of packs, whatever the number of chunks.
+ */
+public final class Collector {
+  private static final Logger LOG = LoggerFactory.getLogger(Collector.class);
+
+  private final ChunkIndex index;
+  private final PackStorage packs;
+  private final IngestPipeline pipeline;
+  private final Snapshots snapshots;
+  private final Snapshots.PendingWrites pending;
+  private final ReferenceMarker marker;
+  private final GcSettings settings;
+
+  public Collector(Repository repository, Namespace namespace, IngestPipeline pipeline, Snapshots snapshots,
+      SnapshotReader trees, Snapshots.PendingWrites pending, GcSettings settings) {
+    this.index = repository.index();
+    this.packs = repository.packs();
+    this.pipeline = pipeline;
+    this.snapshots = snapshots;
+    this.pending = pending;
+    this.marker = new ReferenceMarker(namespace, trees, settings);
+    this.settings = settings;
+  }
+
+  /** One collection; no snapshot is taken or deleted meanwhile, writes go on. */
+  public GcReport run() throws IOException, InterruptedException {
+    return snapshots.exclusively(this::collect);
+  }
+
+  private GcReport collect(List<SnapshotRecord> records) throws IOException, InterruptedException {
+    Map<String, Duration> phases = new LinkedHashMap<>();
+    long t = System.nanoTime();
+    // A collection interrupted between setting aside and burying left fossils: start from none.
+    restoreEveryFossil();
+    pending.commitAll();
+    long epoch = pipeline.flushToEpoch();
+    t = lap(phases, "epoch", t);
+
+    long marked;
+    try (MarkedIds ids = marker.mark(records)) {
+      marked = ids.count();
+      t = lap(phases, "mark", t);
+      fossilize(ids, epoch);
+      t = lap(phases, "set aside", t);
+    }
+    // Writes that deduplicated against a chunk before it was set aside commit their extents now.
+    pending.commitAll();
+    pipeline.flush();
+    t = lap(phases, "barrier", t);
+
+    long[] freed;
+    try (MarkedIds ids = marker.mark(records)) {
+      t = lap(phases, "mark again", t);
+      freed = bury(ids);
+    }
+    index.sync();
+    t = lap(phases, "bury", t);
+
+    PackOutcome outcome = deletePacks(epoch);
+    lap(phases, "packs", t);
+    GcReport report = new GcReport(marked, freed[0], freed[1], outcome.deleted, outcome.orphans, outcome.bytesOnDisk,
+        outcome.worthRewriting, phases);
+    LOG.info("collection done: {}", report);
+    return report;
+  }
+
+  private static long lap(Map<String, Duration> phases, String phase, long since) {
+    long now = System.nanoTime();
+    phases.put(phase, Duration.ofNanos(now - since));
+    return now;
+  }
+
+  private void restoreEveryFossil() throws IOException {
+    for (List<ChunkEntry> page; !(page = index.fossils(null, settings.batch())).isEmpty(); ) {
+      index.restoreFossils(page.stream().map(ChunkEntry::id).toList());
+    }
+  }
+
+  /** Sets aside every unreferenced chunk of a pack written before the epoch. */
+  private void fossilize(MarkedIds referenced, long epoch) throws IOException {
+    List<ChunkEntry> batch = new ArrayList<>();
+    ChunkId after = null;
+    for (List<ChunkEntry> page; !(page = index.chunks(after, settings.batch())).isEmpty(); ) {
+      for (ChunkEntry e : page) {
+        if (e.location().pack().value() < epoch && !referenced.contains(e.id())) {
+          batch.add(e);
+        }
+      }
+      after = page.get(page.size() - 1).id();
+      if (batch.size() >= settings.batch()) {
+        index.fossilize(batch);
+        batch.clear();
+      }
+    }
+    index.fossilize(batch);
+  }
+
+  /** Puts referenced fossils back and deletes the rest; returns the chunks and stored bytes freed. */
+  private long[] bury(MarkedIds referenced) throws IOException {
+    long chunks = 0;
+    long bytes = 0;
+    ChunkId after = null;
+    for (List<ChunkEntry> page; !(page = index.fossils(after, settings.batch())).isEmpty(); ) {
+      List<ChunkId> back = new ArrayList<>();
+      List<ChunkId> dead = new ArrayList<>();
+      for (ChunkEntry e : page) {
+        if (referenced.contains(e.id())) {
+          back.add(e.id());
+        } else {
+          dead.add(e.id());
+          chunks++;
+          bytes += e.location().storedLength();
+        }
+      }
+      after = page.get(page.size() - 1).id();
+      index.restoreFossils(back);
+      index.buryFossils(dead);
+    }
+    return new long[] {chunks, bytes};
+  }
+
+  private record PackOutcome(long deleted, long orphans, long bytesOnDisk, long worthRewriting) {}
+
+  /**
+   * Deletes the packs before the epoch that no chunk names any more, and pack files no entry names
+   * that earlier processes left; counts the packs whose live bytes fell below the rewrite threshold.
+   */
+  private PackOutcome deletePacks(long epoch) throws IOException {
+    Map<PackNumber, Long> liveBytes = new HashMap<>();
+    ChunkId after = null;
+    for (List<ChunkEntry> page; !(page = index.chunks(after, settings.batch())).isEmpty(); ) {
+      for (ChunkEntry e : page) {
+        liveBytes.merge(e.location().pack(), (long) e.location().storedLength(), Long::sum);
+      }
+      after = page.get(page.size() - 1).id();
+    }
+    Map<PackNumber, PackRecord> entries = index.packs();
+    List<PackNumber> empty = new ArrayList<>();
+    long worthRewriting = 0;
+    for (Map.Entry<PackNumber, PackRecord> p : entries.entrySet()) {
+      Long live = liveBytes.get(p.getKey());
+      if (p.getKey().value() >= epoch) {
+        continue;
+      }
+      if (live == null) {
+        empty.add(p.getKey());
+      } else if (live < settings.rewriteBelow() * p.getValue().storedBytes()) {
+        worthRewriting++;
+      }
+    }
+    long bytesOnDisk = 0;
+    for (PackNumber p : empty) {
+      index.removePack(p);
+    }
+    // The entries go, durably, before the files: a crash in between leaves files nothing names.
+    index.sync();
+    for (PackNumber p : empty) {
+      bytesOnDisk += deleteFile(p);
+    }
+    long orphans = 0;
+    for (PackNumber p : packs.list()) {
+      if (!entries.containsKey(p) && p.value() < pipeline.firstPackOfThisProcess()) {
+        bytesOnDisk += deleteFile(p);
+        orphans++;
+      }
+    }
+    return new PackOutcome(empty.size(), orphans, bytesOnDisk, worthRewriting);
+  }
+
+  private long deleteFile(PackNumber p) throws IOException {
+    long size = packs.size(p);
+    packs.delete(p);
+    return size;
+  }
+}

@@ -1,0 +1,56 @@
+package io.dedupfs.gc;
+
+import io.dedupfs.gc.sort.SortedKeys;
+import io.dedupfs.store.chunk.ChunkId;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * The referenced chunk ids of one mark, sorted, asked about in increasing order: the merge join
+ * of the sweep walks them once, beside the index, which LMDB also lists in id order.
+ */
+final class MarkedIds implements AutoCloseable {
+  private final SortedKeys keys;
+  private final long count;
+  private final byte[] current = new byte[ChunkId.LENGTH];
+  private boolean exhausted;
+  private boolean started;
+
+  MarkedIds(SortedKeys keys, long count) {
+    this.keys = keys;
+    this.count = count;
+  }
+
+  /** References emitted by the mark, repeats included. */
+  long count() {
+    return count;
+  }
+
+  /** Whether {@code id} was marked; ids must be asked about in increasing order. */
+  boolean contains(ChunkId id) throws IOException {
+    byte[] wanted = id.toBytes();
+    if (!started) {
+      started = true;
+      advance();
+    }
+    while (!exhausted && Arrays.compareUnsigned(current, wanted) < 0) {
+      advance();
+    }
+    return !exhausted && Arrays.equals(current, wanted);
+  }
+
+  private void advance() throws IOException {
+    if (keys.next()) {
+      ByteBuffer k = keys.key();
+      k.get(current);
+    } else {
+      exhausted = true;
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    keys.close();
+  }
+}

@@ -1,0 +1,68 @@
+package io.dedupfs.gc;
+
+import io.dedupfs.gc.sort.ExternalSorter;
+import io.dedupfs.store.chunk.ChunkId;
+import io.dedupfs.store.namespace.Namespace;
+import io.dedupfs.store.snapshot.SnapshotReader;
+import io.dedupfs.store.snapshot.SnapshotRecord;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Mark: every chunk id the live tree, the tree cache and the snapshots reference, sorted and
+ * without repeats by an external sort in the collector's memory budget (FORMAT.md §11 step 2).
+ */
+final class ReferenceMarker {
+  /**
+   * Tree nodes remembered as walked, so that snapshots sharing subtrees cost their differences.
+   * Bounded: forgetting a node only means walking it again.
+   */
+  static final int SEEN_NODES = 1 << 16;
+
+  private final Namespace namespace;
+  private final SnapshotReader trees;
+  private final GcSettings settings;
+
+  ReferenceMarker(Namespace namespace, SnapshotReader trees, GcSettings settings) {
+    this.namespace = namespace;
+    this.trees = trees;
+    this.settings = settings;
+  }
+
+  MarkedIds mark(List<SnapshotRecord> snapshots) throws IOException {
+    ExternalSorter sorter = new ExternalSorter(ChunkId.LENGTH, settings.memoryBytes(), settings.tempDirectory());
+    try {
+      long[] count = {0};
+      SnapshotReader.Seen seen = recentlySeen();
+      io.dedupfs.store.chunk.ChunkIdSink sink = id -> {
+        sorter.add(id.toBytes());
+        count[0]++;
+      };
+      // One read transaction: the live tree and the tree cache as of one instant.
+      namespace.readTree(source -> {
+        source.extentChunks(sink);
+        source.cachedTreeIds(tree -> trees.walk(tree, sink, seen));
+        return null;
+      });
+      for (SnapshotRecord s : snapshots) {
+        trees.walk(s.root().tree(), sink, seen);
+      }
+      return new MarkedIds(sorter.finish(), count[0]);
+    } catch (IOException | RuntimeException e) {
+      sorter.close();
+      throw e;
+    }
+  }
+
+  private static SnapshotReader.Seen recentlySeen() {
+    Map<ChunkId, Boolean> recent = new LinkedHashMap<>(1024, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<ChunkId, Boolean> eldest) {
+        return size() > SEEN_NODES;
+      }
+    };
+    return node -> recent.put(node, Boolean.TRUE) == null;
+  }
+}

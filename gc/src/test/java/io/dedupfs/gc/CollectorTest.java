@@ -1,0 +1,213 @@
+package io.dedupfs.gc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dedupfs.store.chunk.ChunkId;
+import io.dedupfs.store.chunk.ChunkKind;
+import io.dedupfs.store.file.FileReader;
+import io.dedupfs.store.file.FileWriter;
+import io.dedupfs.store.index.ChunkIndex.ChunkEntry;
+import io.dedupfs.store.ingest.IngestPipeline;
+import io.dedupfs.store.ingest.IngestSettings;
+import io.dedupfs.store.namespace.Extent;
+import io.dedupfs.store.namespace.Mode;
+import io.dedupfs.store.namespace.Name;
+import io.dedupfs.store.namespace.Namespace;
+import io.dedupfs.store.read.ChunkReader;
+import io.dedupfs.store.repo.ChunkerParameters;
+import io.dedupfs.store.repo.Compression;
+import io.dedupfs.store.repo.Repository;
+import io.dedupfs.store.repo.RepositoryConfig;
+import io.dedupfs.store.snapshot.SnapshotReader;
+import io.dedupfs.store.snapshot.Snapshots;
+import io.dedupfs.store.snapshot.TreeEntry;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The collector on a real repository: what it frees, what it keeps, and writes racing with it. */
+class CollectorTest {
+  private static final int FILE = 3 << 20;
+
+  @TempDir Path tmp;
+  private Repository repo;
+  private IngestPipeline pipeline;
+  private ChunkReader chunks;
+  private Namespace ns;
+  private FileReader reader;
+  private Snapshots snapshots;
+  /** Called where the collector commits what open files buffer: lets a test put a write there. */
+  private Snapshots.PendingWrites pending = () -> {};
+
+  @BeforeEach
+  void open() throws Exception {
+    repo = Repository.init(tmp.resolve("repo"),
+        RepositoryConfig.create(new ChunkerParameters(16 << 10, 64 << 10, 256 << 10), Compression.DEFAULT),
+        Repository.OpenOptions.DEFAULT);
+    pipeline = new IngestPipeline(repo, new IngestSettings(16 << 20, 2, Duration.ofMillis(100), 4), Clock.systemUTC());
+    chunks = new ChunkReader(repo.index(), repo.packs());
+    ns = Namespace.open(repo.index(), Clock.systemUTC());
+    reader = new FileReader(ns, chunks, 1 << 20);
+    snapshots = Snapshots.open(repo, ns, pipeline, () -> {});
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    pipeline.close();
+    chunks.close();
+    repo.close();
+  }
+
+  private Collector collector() {
+    return new Collector(repo, ns, pipeline, snapshots, new SnapshotReader(chunks, 1 << 20), () -> pending.commitAll(),
+        GcSettings.defaults(tmp).withMemory(1 << 20));
+  }
+
+  private static byte[] random(long seed) {
+    byte[] b = new byte[FILE];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  private long write(String name, byte[] content) throws Exception {
+    long inode = ns.mknod(Namespace.ROOT, Name.of(name), Mode.S_IFREG | 0644, 0, 0, 0).number();
+    FileWriter w = new FileWriter(inode, 0, ns, pipeline);
+    w.write(0, ByteBuffer.wrap(content));
+    w.flush();
+    return inode;
+  }
+
+  private byte[] read(long inode) throws Exception {
+    ByteBuffer b = ByteBuffer.allocate((int) ns.getattr(inode).size());
+    reader.read(inode, 0, b);
+    return b.array();
+  }
+
+  private Set<ChunkId> chunksOf(long inode) throws Exception {
+    Set<ChunkId> ids = new HashSet<>();
+    for (Extent e : ns.extents(inode, 0, Long.MAX_VALUE / 2)) {
+      ids.add(e.chunk());
+    }
+    return ids;
+  }
+
+  private long storedBytes(Set<ChunkId> ids) throws Exception {
+    long sum = 0;
+    for (ChunkId id : ids) {
+      sum += repo.index().find(id).orElseThrow().storedLength();
+    }
+    return sum;
+  }
+
+  private List<ChunkEntry> allChunks() throws Exception {
+    List<ChunkEntry> all = new ArrayList<>();
+    for (List<ChunkEntry> page = repo.index().chunks(null, 1000); !page.isEmpty();
+        page = repo.index().chunks(page.get(page.size() - 1).id(), 1000)) {
+      all.addAll(page);
+    }
+    return all;
+  }
+
+  private long packBytesOnDisk() throws Exception {
+    try (Stream<Path> files = Files.walk(repo.path().resolve("packs"))) {
+      return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+    }
+  }
+
+  @Test
+  void deletingASnapshotFreesExactlyItsUniqueData() throws Exception {
+    byte[] a = random(1);
+    byte[] b = random(2);
+    long fileA = write("a", a);
+    long fileB = write("b", b);
+    Set<ChunkId> onlyA = chunksOf(fileA);
+    onlyA.removeAll(chunksOf(fileB));
+    long aBytes = storedBytes(onlyA);
+    snapshots.create(Name.of("s1"));
+    ns.unlink(Namespace.ROOT, Name.of("a"));
+
+    GcReport kept = collector().run();
+    assertEquals(0, kept.chunksFreed(), "the snapshot still holds a's chunks");
+    TreeEntry inSnapshot = new SnapshotReader(chunks, 1 << 20)
+        .resolve(snapshots.get(Name.of("s1")).root(), List.of(Name.of("a")));
+    assertEquals(FILE, inSnapshot.inode().size());
+
+    int chunksBefore = allChunks().size();
+    // s1's tree nodes: the root changed since (a is gone), so the tree cache holds none of them.
+    long treeNodes = allChunks().stream().filter(e -> e.location().kind() == ChunkKind.TREE).count();
+    assertTrue(treeNodes >= 1);
+    long diskBefore = packBytesOnDisk();
+    snapshots.delete(Name.of("s1"));
+    GcReport freed = collector().run();
+
+    assertEquals(onlyA.size() + treeNodes, freed.chunksFreed(), "a's chunks and the snapshot's tree nodes");
+    assertTrue(freed.bytesFreed() >= aBytes, freed + " frees at least a's " + aBytes + " stored bytes");
+    assertTrue(allChunks().size() <= chunksBefore - onlyA.size());
+    for (ChunkEntry e : allChunks()) {
+      assertTrue(!onlyA.contains(e.id()), "chunk " + e.id() + " of a is gone from the index");
+    }
+    assertEquals(diskBefore - packBytesOnDisk(), freed.bytesOnDiskFreed(), "the report counts the files deleted");
+    assertTrue(repo.index().fossils(null, 1).isEmpty(), "no fossil is left");
+    assertEquals(ByteBuffer.wrap(b), ByteBuffer.wrap(read(fileB)), "b reads back the same");
+    GcReport again = collector().run();
+    assertEquals(0, again.chunksFreed(), "a second run finds nothing more");
+  }
+
+  @Test
+  void aWriteThatDeduplicatesAgainstAnUnreferencedChunkKeepsItAlive() throws Exception {
+    byte[] content = random(3);
+    write("gone", content);
+    ns.unlink(Namespace.ROOT, Name.of("gone"));
+    long copy = ns.mknod(Namespace.ROOT, Name.of("copy"), Mode.S_IFREG | 0644, 0, 0, 0).number();
+    FileWriter writer = new FileWriter(copy, 0, ns, pipeline);
+    int[] calls = {0};
+    pending = () -> {
+      if (++calls[0] == 1) {
+        // Before the mark: the copy's chunks are looked up, found unreferenced in the index and
+        // deduplicated against, but its extents are not committed, so the mark does not see them.
+        writer.write(0, ByteBuffer.wrap(content));
+        pipeline.flush();
+      } else {
+        // The barrier, after the unreferenced chunks were set aside: the extents commit now.
+        writer.commit();
+      }
+    };
+    GcReport report = collector().run();
+
+    assertEquals(2, calls[0]);
+    assertEquals(0, report.chunksFreed(), "every chunk of the deleted file is referenced again by the copy");
+    assertEquals(ByteBuffer.wrap(content), ByteBuffer.wrap(read(copy)), "the copy reads back whole");
+    for (ChunkId id : chunksOf(copy)) {
+      assertTrue(repo.index().find(id).isPresent(), "chunk " + id + " is back in the index");
+    }
+    assertTrue(repo.index().fossils(null, 1).isEmpty(), "no fossil is left");
+  }
+
+  @Test
+  void fossilsLeftByAnInterruptedRunAreReadableAndRestored() throws Exception {
+    byte[] content = random(4);
+    long file = write("kept", content);
+    List<ChunkEntry> entries = allChunks();
+    // As if a collection set them aside and died before the second mark.
+    repo.index().fossilize(entries);
+    assertEquals(ByteBuffer.wrap(content), ByteBuffer.wrap(read(file)), "readers find fossils");
+
+    GcReport report = collector().run();
+    assertEquals(0, report.chunksFreed());
+    assertEquals(entries.size(), allChunks().size(), "every fossil went back");
+    assertEquals(ByteBuffer.wrap(content), ByteBuffer.wrap(read(file)));
+  }
+}

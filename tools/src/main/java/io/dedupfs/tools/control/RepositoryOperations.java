@@ -1,0 +1,58 @@
+package io.dedupfs.tools.control;
+
+import io.dedupfs.gc.Collector;
+import io.dedupfs.gc.GcReport;
+import io.dedupfs.store.namespace.Name;
+import io.dedupfs.store.snapshot.Snapshots;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * What the commands on a repository do, wherever they are carried out: on a repository open in
+ * this process ({@link #of}), or by the mounted process through its control socket ({@link
+ * ControlClient}). The exceptions are those of {@link Snapshots} and {@link Collector}.
+ */
+public interface RepositoryOperations {
+  /** @throws java.nio.file.FileAlreadyExistsException if a snapshot has that name */
+  SnapshotSummary create(Name name) throws IOException, InterruptedException;
+
+  /** Every snapshot, oldest first. */
+  List<SnapshotSummary> list() throws IOException;
+
+  /** @throws java.nio.file.NoSuchFileException if no snapshot has that name */
+  void delete(Name name) throws IOException;
+
+  /** Runs the collector with a sort budget of {@code memoryBytes}. */
+  GcReport collectGarbage(long memoryBytes) throws IOException, InterruptedException;
+
+  /** How this process makes a collector for a sort budget. */
+  @FunctionalInterface
+  interface Collectors {
+    Collector withMemory(long memoryBytes);
+  }
+
+  /** The operations carried out in this process by {@code snapshots} and collectors from {@code collectors}. */
+  static RepositoryOperations of(Snapshots snapshots, Collectors collectors) {
+    return new RepositoryOperations() {
+      @Override
+      public GcReport collectGarbage(long memoryBytes) throws IOException, InterruptedException {
+        return collectors.withMemory(memoryBytes).run();
+      }
+
+      @Override
+      public SnapshotSummary create(Name name) throws IOException, InterruptedException {
+        return SnapshotSummary.of(snapshots.create(name));
+      }
+
+      @Override
+      public List<SnapshotSummary> list() throws IOException {
+        return snapshots.list().stream().map(SnapshotSummary::of).toList();
+      }
+
+      @Override
+      public void delete(Name name) throws IOException {
+        snapshots.delete(name);
+      }
+    };
+  }
+}
