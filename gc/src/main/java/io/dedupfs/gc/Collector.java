@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +54,49 @@ public final class Collector {
   /** One collection; no snapshot is taken or deleted meanwhile, writes go on. */
   public GcReport run() throws IOException, InterruptedException {
     return snapshots.exclusively(this::collect);
+  }
+
+  /**
+   * What a collection would free if the snapshots numbered in {@code without} were deleted first:
+   * the chunks and stored bytes nothing else references, and the packs left with no live chunk.
+   * Changes nothing.
+   */
+  public GcReport estimate(Set<Long> without) throws IOException, InterruptedException {
+    return snapshots.exclusively(records -> {
+      Map<String, Duration> phases = new LinkedHashMap<>();
+      long t = System.nanoTime();
+      List<SnapshotRecord> kept = records.stream().filter(r -> !without.contains(r.number())).toList();
+      long chunks = 0;
+      long bytes = 0;
+      long marked;
+      Map<PackNumber, Long> liveBytes = new HashMap<>();
+      try (MarkedIds ids = marker.mark(kept)) {
+        marked = ids.count();
+        t = lap(phases, "mark", t);
+        ChunkId after = null;
+        for (List<ChunkEntry> page; !(page = index.chunks(after, settings.batch())).isEmpty(); ) {
+          for (ChunkEntry e : page) {
+            if (ids.contains(e.id())) {
+              liveBytes.merge(e.location().pack(), (long) e.location().storedLength(), Long::sum);
+            } else {
+              chunks++;
+              bytes += e.location().storedLength();
+            }
+          }
+          after = page.get(page.size() - 1).id();
+        }
+      }
+      long emptied = 0;
+      long disk = 0;
+      for (PackNumber p : index.packs().keySet()) {
+        if (!liveBytes.containsKey(p)) {
+          emptied++;
+          disk += packs.size(p);
+        }
+      }
+      lap(phases, "sweep", t);
+      return new GcReport(marked, chunks, bytes, emptied, 0, disk, 0, phases);
+    });
   }
 
   private GcReport collect(List<SnapshotRecord> records) throws IOException, InterruptedException {

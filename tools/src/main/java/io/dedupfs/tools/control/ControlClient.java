@@ -15,6 +15,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A connection to the control socket of a mounted repository: each call sends one request and
@@ -63,6 +64,12 @@ public final class ControlClient implements RepositoryOperations, AutoCloseable 
   @Override
   public GcReport collectGarbage(long memoryBytes) throws IOException {
     return ControlProtocol.parseReport(one(request(null, ControlProtocol.GC, Long.toString(memoryBytes))));
+  }
+
+  @Override
+  public GcReport estimateGarbage(long memoryBytes, Set<Long> withoutSnapshots) throws IOException {
+    return ControlProtocol.parseReport(one(request(null, ControlProtocol.GC_ESTIMATE, Long.toString(memoryBytes),
+        ControlProtocol.numbers(withoutSnapshots))));
   }
 
   private String one(List<String> lines) throws ProtocolException {

@@ -15,6 +15,9 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /** The words and lines of the control protocol, as the package documentation specifies them. */
 final class ControlProtocol {
@@ -28,7 +31,10 @@ final class ControlProtocol {
   static final String DELETE = "snapshot-delete";
   static final String RECORD = "snapshot";
   static final String GC = "gc";
+  static final String GC_ESTIMATE = "gc-estimate";
   static final String REPORT = "gc-report";
+  /** A list of no snapshot numbers: a field is never empty. */
+  private static final String NONE = "-";
   static final String OK = "ok";
   static final String ERROR = "error";
 
@@ -102,6 +108,21 @@ final class ControlProtocol {
         Long.toString(r.orphanPacksDeleted()), Long.toString(r.bytesOnDiskFreed()), Long.toString(r.packsWorthRewriting())));
     r.phases().forEach((phase, time) -> b.append(' ').append(phase.replace(' ', '-')).append('=').append(time.toNanos()));
     return b.toString();
+  }
+
+  /** Snapshot numbers as one field: comma-separated, or {@code -} for none. */
+  static String numbers(Set<Long> numbers) {
+    return numbers.isEmpty() ? NONE : numbers.stream().map(String::valueOf).collect(Collectors.joining(","));
+  }
+
+  static Set<Long> parseNumbers(String field) {
+    Set<Long> out = new TreeSet<>();
+    if (!field.equals(NONE)) {
+      for (String n : field.split(",", -1)) {
+        out.add(Long.parseLong(n));
+      }
+    }
+    return out;
   }
 
   static GcReport parseReport(String line) throws ProtocolException {

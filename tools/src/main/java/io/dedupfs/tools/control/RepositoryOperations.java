@@ -6,6 +6,7 @@ import io.dedupfs.store.namespace.Name;
 import io.dedupfs.store.snapshot.Snapshots;
 import java.io.IOException;
 import java.util.List;
+import java.util.Set;
 
 /**
  * What the commands on a repository do, wherever they are carried out: on a repository open in
@@ -25,6 +26,12 @@ public interface RepositoryOperations {
   /** Runs the collector with a sort budget of {@code memoryBytes}. */
   GcReport collectGarbage(long memoryBytes) throws IOException, InterruptedException;
 
+  /**
+   * What {@link #collectGarbage} would free after deleting the snapshots numbered {@code
+   * withoutSnapshots}; changes nothing.
+   */
+  GcReport estimateGarbage(long memoryBytes, Set<Long> withoutSnapshots) throws IOException, InterruptedException;
+
   /** How this process makes a collector for a sort budget. */
   @FunctionalInterface
   interface Collectors {
@@ -37,6 +44,12 @@ public interface RepositoryOperations {
       @Override
       public GcReport collectGarbage(long memoryBytes) throws IOException, InterruptedException {
         return collectors.withMemory(memoryBytes).run();
+      }
+
+      @Override
+      public GcReport estimateGarbage(long memoryBytes, Set<Long> withoutSnapshots)
+          throws IOException, InterruptedException {
+        return collectors.withMemory(memoryBytes).estimate(withoutSnapshots);
       }
 
       @Override

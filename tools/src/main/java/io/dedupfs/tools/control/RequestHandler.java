@@ -54,6 +54,11 @@ final class RequestHandler {
         expectArguments(fields, 1);
         return List.of(ControlProtocol.reportLine(snapshots.collectGarbage(Long.parseLong(fields[1]))));
       }
+      case ControlProtocol.GC_ESTIMATE -> {
+        expectArguments(fields, 2);
+        return List.of(ControlProtocol.reportLine(
+            snapshots.estimateGarbage(Long.parseLong(fields[1]), ControlProtocol.parseNumbers(fields[2]))));
+      }
       default -> throw new IllegalArgumentException("unknown request '" + fields[0] + "'");
     }
   }

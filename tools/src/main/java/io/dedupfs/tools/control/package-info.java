@@ -24,6 +24,9 @@
  * snapshot-create NAME     take a snapshot of the live tree named NAME; answered by its record
  * snapshot-list            answered by every snapshot's record, oldest (lowest number) first
  * snapshot-delete NAME     delete the snapshot named NAME; answered by no record
+ * gc MEMORY                run the collector with a sort budget of MEMORY bytes; answered by a report
+ * gc-estimate MEMORY NUMS  what gc would free were the snapshots numbered NUMS (comma-separated,
+ *                          or - for none) deleted first; changes nothing; answered by a report
  * </pre>
  *
  * <h2>Answers</h2>
@@ -32,6 +35,7 @@
  *
  * <pre>
  * snapshot NUMBER NAME CREATED BYTES FILES DIRECTORIES
+ * gc-report MARKED CHUNKS_FREED BYTES_FREED PACKS_DELETED ORPHANS DISK_BYTES_FREED WORTH_REWRITING PHASE=NANOS...
  * ok
  * error KIND MESSAGE
  * </pre>
@@ -63,6 +67,8 @@
  * &lt; error missing no such snapshot
  * </pre>
  *
- * <p>The package uses the store module only (snapshots and names); it knows nothing of FUSE.
+ * A report's phases are named with '-' for ' ', in the order they ran.
+ *
+ * <p>The package uses the store and gc modules only; it knows nothing of FUSE.
  */
 package io.dedupfs.tools.control;
