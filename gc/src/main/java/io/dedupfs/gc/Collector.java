@@ -1,5 +1,6 @@
 package io.dedupfs.gc;
 
+import io.dedupfs.gc.sort.ExternalSorter;
 import io.dedupfs.store.chunk.ChunkId;
 import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.index.ChunkIndex.ChunkEntry;
@@ -102,8 +103,9 @@ public final class Collector {
   private GcReport collect(List<SnapshotRecord> records) throws IOException, InterruptedException {
     Map<String, Duration> phases = new LinkedHashMap<>();
     long t = System.nanoTime();
-    // A collection interrupted between setting aside and burying left fossils: start from none.
+    // A collection killed midway left fossils, and maybe sort runs: start from none.
     restoreEveryFossil();
+    ExternalSorter.deleteLeftovers(settings.tempDirectory());
     pending.commitAll();
     long epoch = pipeline.flushToEpoch();
     t = lap(phases, "epoch", t);

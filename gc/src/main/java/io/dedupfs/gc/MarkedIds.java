@@ -1,5 +1,6 @@
 package io.dedupfs.gc;
 
+import io.dedupfs.gc.sort.ExternalSorter;
 import io.dedupfs.gc.sort.SortedKeys;
 import io.dedupfs.store.chunk.ChunkId;
 import java.io.IOException;
@@ -11,14 +12,17 @@ import java.util.Arrays;
  * of the sweep walks them once, beside the index, which LMDB also lists in id order.
  */
 final class MarkedIds implements AutoCloseable {
+  private final ExternalSorter sorter;
   private final SortedKeys keys;
   private final long count;
   private final byte[] current = new byte[ChunkId.LENGTH];
   private boolean exhausted;
   private boolean started;
 
-  MarkedIds(SortedKeys keys, long count) {
-    this.keys = keys;
+  /** The sorted output of {@code sorter}, which this closes (freeing its buffer and run files). */
+  MarkedIds(ExternalSorter sorter, long count) throws IOException {
+    this.sorter = sorter;
+    this.keys = sorter.finish();
     this.count = count;
   }
 
@@ -51,6 +55,6 @@ final class MarkedIds implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    keys.close();
+    sorter.close();
   }
 }

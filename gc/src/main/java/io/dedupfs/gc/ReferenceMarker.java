@@ -49,7 +49,7 @@ final class ReferenceMarker {
       for (SnapshotRecord s : snapshots) {
         trees.walk(s.root().tree(), sink, seen);
       }
-      return new MarkedIds(sorter.finish(), count[0]);
+      return new MarkedIds(sorter, count[0]);
     } catch (IOException | RuntimeException e) {
       sorter.close();
       throw e;

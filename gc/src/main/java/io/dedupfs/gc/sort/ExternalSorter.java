@@ -3,6 +3,7 @@ package io.dedupfs.gc.sort;
 import java.io.IOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,22 +12,21 @@ import java.util.List;
  * Sorts fixed-length keys in a fixed memory budget and hands back each distinct key once, in
  * unsigned byte order.
  *
- * <p>All keys pass through one byte array of the budget's size, allocated up front. While keys
- * are added it is a buffer of packed keys; each time it is full it is sorted in place, repeats are
- * removed and it is written out as a run file. {@link #finish} then splits the same array into one
- * read buffer per run and merges the runs; when there are more runs than buffers of a useful size,
- * groups of runs are first merged into longer runs. Input that fits the array is never written.
- * Memory is the budget plus a constant; only the list of run file names grows, by one name per
- * budget's worth of keys.
+ * <p>All keys pass through one direct buffer of the budget's size, allocated up front. While keys
+ * are added it holds them packed back to back; each time it is full it is sorted in place, repeats
+ * are removed and it is written out as a run file. {@link #finish} then splits the same buffer into
+ * one read buffer per run and merges the runs; when there are more runs than read buffers of a
+ * useful size, groups of runs are first merged into longer runs. Input that fits the buffer is never
+ * written. Memory is the budget plus a constant; only the list of run file names grows, by one name
+ * per budget's worth of keys.
  *
  * <p>Not thread-safe. Use: {@code add} every key, {@code finish} once, read the {@link SortedKeys},
- * close both. Closing the sorter also deletes the run files, so a sort that failed halfway leaves
- * nothing behind.
+ * close both. Closing the sorter deletes the run files and frees the buffer, also after a failure.
  */
 public final class ExternalSorter implements AutoCloseable {
   public static final long DEFAULT_BUDGET = 64L << 20;
   public static final long MIN_BUDGET = 1L << 20;
-  /** More buys nothing: at this budget one merge already covers 256 runs of 32 Mi chunk ids. */
+  /** The buffer is int-indexed; and at this budget one merge already covers 256 runs of 32 Mi chunk ids. */
   public static final long MAX_BUDGET = 1L << 30;
   public static final int MAX_KEY_LENGTH = 64;
   /** Smallest read buffer per run in a merge; smaller reads from many files at once turn into seeks. */
@@ -35,7 +35,7 @@ public final class ExternalSorter implements AutoCloseable {
   static final int MAX_FAN_IN = 256;
 
   private final int keyLength;
-  private final byte[] memory;
+  private final ByteBuffer memory;
   private final KeySort sort;
   private final RunFiles runFiles;
   /** Most runs in the final merge, which reads through every slot of the memory. */
@@ -47,6 +47,7 @@ public final class ExternalSorter implements AutoCloseable {
   private int spilledRuns;
   private int mergePasses;
   private boolean adding = true;
+  private boolean closed;
   private SortedKeys keys;
 
   /**
@@ -75,7 +76,8 @@ public final class ExternalSorter implements AutoCloseable {
     this.finalFanIn = Math.min(MAX_FAN_IN, slots);
     this.groupFanIn = Math.min(MAX_FAN_IN, slots - 1);
     this.runFiles = new RunFiles(tempDirectory);
-    this.memory = new byte[capacity];
+    // Off the heap, like the ingest buffers: the heap holds metadata only, and close() frees it at once.
+    this.memory = ByteBuffer.allocateDirect(capacity);
     this.sort = new KeySort(memory, keyLength);
   }
 
@@ -92,7 +94,7 @@ public final class ExternalSorter implements AutoCloseable {
     if (key.length != keyLength) {
       throw new IllegalArgumentException("key must be " + keyLength + " bytes, got " + key.length);
     }
-    System.arraycopy(key, 0, memory, freeOffset(), keyLength);
+    memory.put(freeOffset(), key);
     filled += keyLength;
   }
 
@@ -101,7 +103,8 @@ public final class ExternalSorter implements AutoCloseable {
     if (key.remaining() < keyLength) {
       throw new BufferUnderflowException();
     }
-    key.get(memory, freeOffset(), keyLength);
+    memory.put(freeOffset(), key, key.position(), keyLength);
+    key.position(key.position() + keyLength);
     filled += keyLength;
   }
 
@@ -110,7 +113,7 @@ public final class ExternalSorter implements AutoCloseable {
     if (!adding) {
       throw new IllegalStateException("keys can no longer be added: the sort finished, failed or was closed");
     }
-    if (filled == memory.length) {
+    if (filled == memory.capacity()) {
       // Cleared while spilling so that a failed spill leaves a sorter that refuses more keys.
       adding = false;
       spill();
@@ -129,6 +132,22 @@ public final class ExternalSorter implements AutoCloseable {
   }
 
   /**
+   * Deletes the run directories a sorter killed before closing left in {@code tempDirectory}. Only
+   * while no sorter uses that directory.
+   */
+  public static void deleteLeftovers(Path tempDirectory) throws IOException {
+    try (var dirs = Files.newDirectoryStream(tempDirectory, RunFiles.PREFIX + "*")) {
+      for (Path dir : dirs) {
+        try (var files = Files.walk(dir)) {
+          for (Path p : (Iterable<Path>) files.sorted(java.util.Comparator.reverseOrder())::iterator) {
+            Files.delete(p);
+          }
+        }
+      }
+    }
+  }
+
+  /**
    * Ends the input and returns the distinct keys in order. Merges runs as needed first, so this may
    * take a while on a large input.
    */
@@ -139,7 +158,7 @@ public final class ExternalSorter implements AutoCloseable {
     adding = false;
     if (runs.isEmpty()) {
       int length = sort.sortDistinct(filled);
-      keys = new SortedKeys(new KeyMerge(memory, keyLength, List.of(RunReader.inMemory(memory, length, keyLength))), runFiles);
+      keys = new SortedKeys(KeyMerge.inMemory(memory, length, keyLength), runFiles);
       return keys;
     }
     if (filled > 0) {
@@ -148,7 +167,7 @@ public final class ExternalSorter implements AutoCloseable {
     while (runs.size() > finalFanIn) {
       mergePass();
     }
-    keys = new SortedKeys(openMerge(runs, slotLength(runs.size())), runFiles);
+    keys = new SortedKeys(KeyMerge.open(runs, memory, slotLength(runs.size()), keyLength), runFiles);
     mergePasses++;
     return keys;
   }
@@ -179,7 +198,7 @@ public final class ExternalSorter implements AutoCloseable {
   private Path merge(List<Path> group) throws IOException {
     int slot = slotLength(group.size() + 1);
     Path merged = runFiles.next();
-    try (KeyMerge merge = openMerge(group, slot);
+    try (KeyMerge merge = KeyMerge.open(group, memory, slot, keyLength);
         RunWriter out = new RunWriter(merged, memory, group.size() * slot, slot)) {
       while (merge.next()) {
         out.append(merge.current());
@@ -191,28 +210,9 @@ public final class ExternalSorter implements AutoCloseable {
     return merged;
   }
 
-  private KeyMerge openMerge(List<Path> group, int slot) throws IOException {
-    List<RunReader> readers = new ArrayList<>(group.size());
-    try {
-      for (Path run : group) {
-        readers.add(RunReader.open(run, memory, readers.size() * slot, slot, keyLength));
-      }
-      return new KeyMerge(memory, keyLength, readers);
-    } catch (IOException | RuntimeException e) {
-      for (RunReader reader : readers) {
-        try {
-          reader.close();
-        } catch (IOException suppressed) {
-          e.addSuppressed(suppressed);
-        }
-      }
-      throw e;
-    }
-  }
-
   /** The memory split into {@code parts} slots of whole keys. */
   private int slotLength(int parts) {
-    return memory.length / parts / keyLength * keyLength;
+    return memory.capacity() / parts / keyLength * keyLength;
   }
 
   private static int roundUp(int bytes, int multiple) {
@@ -229,14 +229,20 @@ public final class ExternalSorter implements AutoCloseable {
     return mergePasses;
   }
 
-  /** Closes the sorted keys if {@link #finish} returned them, and deletes the run files. */
+  /** Closes the sorted keys if {@link #finish} returned them, deletes the run files and frees the memory. */
   @Override
   public void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    closed = true;
     adding = false;
     try (runFiles) {
       if (keys != null) {
         keys.close();
       }
+    } finally {
+      DirectMemory.release(memory);
     }
   }
 }

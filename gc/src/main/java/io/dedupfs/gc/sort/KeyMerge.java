@@ -2,7 +2,9 @@ package io.dedupfs.gc.sort;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.util.Arrays;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -11,21 +13,20 @@ import java.util.List;
  * because its run's slot may be refilled before the next key is compared with it.
  */
 final class KeyMerge implements Closeable {
-  private final byte[] memory;
+  private final ByteBuffer memory;
   private final int keyLength;
   private final List<RunReader> runs;
   private final RunReader[] heap;
   private int size;
-  private final byte[] current;
+  private final ByteBuffer current;
   private boolean started;
 
-  /** Takes over the runs: closing the merge closes them. */
-  KeyMerge(byte[] memory, int keyLength, List<RunReader> runs) throws IOException {
+  private KeyMerge(ByteBuffer memory, int keyLength, List<RunReader> runs) throws IOException {
     this.memory = memory;
     this.keyLength = keyLength;
     this.runs = runs;
     this.heap = new RunReader[runs.size()];
-    this.current = new byte[keyLength];
+    this.current = ByteBuffer.allocate(keyLength);
     for (RunReader run : runs) {
       if (run.advance()) {
         heap[size++] = run;
@@ -36,14 +37,37 @@ final class KeyMerge implements Closeable {
     }
   }
 
+  /** Merges run files, each read through its own slot: the i-th {@code slotLength} bytes of the memory. */
+  static KeyMerge open(List<Path> files, ByteBuffer memory, int slotLength, int keyLength) throws IOException {
+    List<RunReader> runs = new ArrayList<>(files.size());
+    try {
+      for (Path file : files) {
+        runs.add(RunReader.open(file, memory, runs.size() * slotLength, slotLength, keyLength));
+      }
+      return new KeyMerge(memory, keyLength, runs);
+    } catch (IOException | RuntimeException e) {
+      try {
+        closeAll(runs);
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
+  /** The keys already sorted in bytes {@code [0, length)} of the memory. */
+  static KeyMerge inMemory(ByteBuffer memory, int length, int keyLength) throws IOException {
+    return new KeyMerge(memory, keyLength, List.of(RunReader.inMemory(length, keyLength)));
+  }
+
   /** Moves to the next distinct key; false at the end. */
   boolean next() throws IOException {
     while (size > 0) {
       RunReader top = heap[0];
       int offset = top.offset();
-      boolean fresh = !started || !Arrays.equals(memory, offset, offset + keyLength, current, 0, keyLength);
+      boolean fresh = !started || KeyOrder.compare(memory, offset, current, 0, 0, keyLength) != 0;
       if (fresh) {
-        System.arraycopy(memory, offset, current, 0, keyLength);
+        current.put(0, memory, offset, keyLength);
         started = true;
       }
       if (!top.advance()) {
@@ -58,8 +82,8 @@ final class KeyMerge implements Closeable {
     return false;
   }
 
-  /** The current key; the same array throughout, overwritten by {@link #next}. */
-  byte[] current() {
+  /** The current key; the same buffer throughout, overwritten by {@link #next}. */
+  ByteBuffer current() {
     return current;
   }
 
@@ -83,13 +107,16 @@ final class KeyMerge implements Closeable {
   }
 
   private boolean less(RunReader a, RunReader b) {
-    int x = a.offset();
-    int y = b.offset();
-    return Arrays.compareUnsigned(memory, x, x + keyLength, memory, y, y + keyLength) < 0;
+    return KeyOrder.compare(memory, a.offset(), memory, b.offset(), 0, keyLength) < 0;
   }
 
   @Override
   public void close() throws IOException {
+    closeAll(runs);
+  }
+
+  /** Closes every run even if one fails to; throws the first failure, with the others suppressed. */
+  private static void closeAll(List<RunReader> runs) throws IOException {
     IOException failure = null;
     for (RunReader run : runs) {
       try {

@@ -1,33 +1,34 @@
 package io.dedupfs.gc.sort;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * Sorts fixed-length keys packed back to back in a byte array, in place and in unsigned byte
- * order, then squeezes out repeats. MSD radix sort (American flag sort): chunk ids are uniformly
- * random, so two counting passes split a full buffer into buckets of a few dozen keys, which
- * insertion sort finishes. Keys are swapped in place; there is no index array, and the only extra
- * memory is one table of bucket bounds per byte position.
+ * Sorts fixed-length keys packed back to back in a buffer, in place and in unsigned byte order,
+ * then squeezes out repeats. MSD radix sort (American flag sort): chunk ids are uniformly random,
+ * so two counting passes split a full buffer into buckets of a few dozen keys, which insertion
+ * sort finishes. Keys are swapped in place; there is no index array, and the only extra memory is
+ * one table of bucket bounds per byte position.
  */
 final class KeySort {
   /** Below this many keys, insertion sort is cheaper than one more counting pass over 256 buckets. */
   private static final int INSERTION_SORT_MAX = 32;
 
-  private final byte[] keys;
+  private final ByteBuffer keys;
   private final int keyLength;
   /** bounds[depth][b] to bounds[depth][b + 1]: the keys whose byte at depth is b. */
   private final int[][] bounds;
   private final int[] next = new int[256];
-  private final byte[] spare;
+  private final ByteBuffer spare;
 
-  KeySort(byte[] keys, int keyLength) {
+  KeySort(ByteBuffer keys, int keyLength) {
     this.keys = keys;
     this.keyLength = keyLength;
     this.bounds = new int[keyLength][257];
-    this.spare = new byte[keyLength];
+    this.spare = ByteBuffer.allocate(keyLength);
   }
 
-  /** Sorts the keys in {@code keys[0, length)}; returns the length of the distinct keys, now at the front. */
+  /** Sorts the keys in bytes {@code [0, length)}; returns the length of the distinct keys, now at the front. */
   int sortDistinct(int length) {
     int count = length / keyLength;
     sort(0, count, 0);
@@ -74,29 +75,27 @@ final class KeySort {
   private void insertionSort(int lo, int hi, int depth) {
     for (int i = lo + 1; i < hi; i++) {
       int j = i;
-      while (j > lo && compare(j - 1, i, depth) > 0) {
+      while (j > lo && KeyOrder.compare(keys, (j - 1) * keyLength, keys, i * keyLength, depth, keyLength) > 0) {
         j--;
       }
       if (j < i) {
-        System.arraycopy(keys, i * keyLength, spare, 0, keyLength);
-        System.arraycopy(keys, j * keyLength, keys, (j + 1) * keyLength, (i - j) * keyLength);
-        System.arraycopy(spare, 0, keys, j * keyLength, keyLength);
+        spare.put(0, keys, i * keyLength, keyLength);
+        keys.put((j + 1) * keyLength, keys, j * keyLength, (i - j) * keyLength);
+        keys.put(j * keyLength, spare, 0, keyLength);
       }
     }
   }
 
-  /** Moves each first occurrence of a sorted run of equal keys to the front; returns how many. */
+  /** Moves the first of each run of equal keys to the front; returns how many there are. */
   private int distinct(int count) {
     if (count == 0) {
       return 0;
     }
     int kept = 1;
     for (int i = 1; i < count; i++) {
-      int from = i * keyLength;
-      int last = (kept - 1) * keyLength;
-      if (!Arrays.equals(keys, from, from + keyLength, keys, last, last + keyLength)) {
+      if (KeyOrder.compare(keys, i * keyLength, keys, (kept - 1) * keyLength, 0, keyLength) != 0) {
         if (i != kept) {
-          System.arraycopy(keys, from, keys, kept * keyLength, keyLength);
+          keys.put(kept * keyLength, keys, i * keyLength, keyLength);
         }
         kept++;
       }
@@ -105,20 +104,12 @@ final class KeySort {
   }
 
   private int digit(int key, int depth) {
-    return keys[key * keyLength + depth] & 0xff;
-  }
-
-  private int compare(int a, int b, int depth) {
-    int x = a * keyLength;
-    int y = b * keyLength;
-    return Arrays.compareUnsigned(keys, x + depth, x + keyLength, keys, y + depth, y + keyLength);
+    return keys.get(key * keyLength + depth) & 0xff;
   }
 
   private void swap(int a, int b) {
-    int x = a * keyLength;
-    int y = b * keyLength;
-    System.arraycopy(keys, x, spare, 0, keyLength);
-    System.arraycopy(keys, y, keys, x, keyLength);
-    System.arraycopy(spare, 0, keys, y, keyLength);
+    spare.put(0, keys, a * keyLength, keyLength);
+    keys.put(a * keyLength, keys, b * keyLength, keyLength);
+    keys.put(b * keyLength, spare, 0, keyLength);
   }
 }

@@ -12,12 +12,8 @@ import java.nio.file.Path;
  * keys with no header: it is not a persisted format and never outlives its sort.
  */
 final class RunFiles implements Closeable {
-  /**
-   * Largest single read or write. The JDK passes a heap buffer to the kernel through a temporary
-   * direct buffer of the request's size and keeps it per thread: a whole-run request would double
-   * the memory.
-   */
-  static final int IO_PIECE = 256 << 10;
+  /** Names of the run directories start so, so that leftovers can be found. */
+  static final String PREFIX = "dedupfs-sort-";
 
   private final Path parent;
   private Path directory;
@@ -30,7 +26,7 @@ final class RunFiles implements Closeable {
   /** The path of a new run file, not yet created. */
   Path next() throws IOException {
     if (directory == null) {
-      directory = Files.createTempDirectory(parent, "dedupfs-sort-");
+      directory = Files.createTempDirectory(parent, PREFIX);
     }
     return directory.resolve(String.format("run-%06d", created++));
   }

@@ -10,32 +10,26 @@ import java.nio.file.StandardOpenOption;
 /** Writes a new run file through a slot of the sort memory, emptying the slot to the file when it is full. */
 final class RunWriter implements Closeable {
   private final FileChannel channel;
-  private final byte[] memory;
-  private final int slotOffset;
-  private final int slotLength;
-  private int filled;
+  private final ByteBuffer slot;
 
-  RunWriter(Path file, byte[] memory, int slotOffset, int slotLength) throws IOException {
+  RunWriter(Path file, ByteBuffer memory, int slotOffset, int slotLength) throws IOException {
     this.channel = create(file);
-    this.memory = memory;
-    this.slotOffset = slotOffset;
-    this.slotLength = slotLength;
+    this.slot = memory.slice(slotOffset, slotLength);
   }
 
   /** Writes {@code memory[offset, offset + length)} as a whole run file. */
-  static void write(Path file, byte[] memory, int offset, int length) throws IOException {
+  static void write(Path file, ByteBuffer memory, int offset, int length) throws IOException {
     try (FileChannel channel = create(file)) {
-      write(channel, memory, offset, length);
+      writeFully(channel, memory.slice(offset, length));
     }
   }
 
-  /** Appends a key; the slot holds whole keys, so a full slot has no room for one more. */
-  void append(byte[] key) throws IOException {
-    if (filled == slotLength) {
+  /** Appends a whole key; the slot holds whole keys, so a full slot has no room for one more. */
+  void append(ByteBuffer key) throws IOException {
+    if (!slot.hasRemaining()) {
       flush();
     }
-    System.arraycopy(key, 0, memory, slotOffset + filled, key.length);
-    filled += key.length;
+    slot.put(key.clear());
   }
 
   @Override
@@ -46,17 +40,17 @@ final class RunWriter implements Closeable {
   }
 
   private void flush() throws IOException {
-    write(channel, memory, slotOffset, filled);
-    filled = 0;
+    writeFully(channel, slot.flip());
+    slot.clear();
   }
 
   private static FileChannel create(Path file) throws IOException {
     return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
   }
 
-  private static void write(FileChannel channel, byte[] memory, int offset, int length) throws IOException {
-    for (int done = 0; done < length; ) {
-      done += channel.write(ByteBuffer.wrap(memory, offset + done, Math.min(RunFiles.IO_PIECE, length - done)));
+  private static void writeFully(FileChannel channel, ByteBuffer bytes) throws IOException {
+    while (bytes.hasRemaining()) {
+      channel.write(bytes);
     }
   }
 }

@@ -6,22 +6,28 @@ import java.nio.ByteBuffer;
 
 /**
  * The distinct keys of a sort in strictly increasing unsigned byte order, read as a cursor:
- * {@code while (keys.next()) use(keys.key());}. Closing it deletes the sort's run files.
+ * {@code while (keys.next()) use(keys.key());}. Closing it deletes the sort's run files; closing
+ * the sorter closes it too.
  */
 public final class SortedKeys implements AutoCloseable {
   private final KeyMerge merge;
   private final Closeable runFiles;
   private final ByteBuffer key;
   private boolean onKey;
+  private boolean closed;
 
   SortedKeys(KeyMerge merge, Closeable runFiles) {
     this.merge = merge;
     this.runFiles = runFiles;
-    this.key = ByteBuffer.wrap(merge.current()).asReadOnlyBuffer();
+    this.key = merge.current().asReadOnlyBuffer();
   }
 
   /** Moves to the next key; false once every key has been read. */
   public boolean next() throws IOException {
+    // The merge reads the sorter's memory, which is freed when the sorter is closed.
+    if (closed) {
+      throw new IllegalStateException("sorted keys closed");
+    }
     onKey = merge.next();
     return onKey;
   }
@@ -31,7 +37,7 @@ public final class SortedKeys implements AutoCloseable {
    * position reset: it holds the current key until the next call to {@link #next}.
    */
   public ByteBuffer key() {
-    if (!onKey) {
+    if (!onKey || closed) {
       throw new IllegalStateException("no current key: next() has not returned true");
     }
     return key.clear();
@@ -39,6 +45,7 @@ public final class SortedKeys implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    closed = true;
     try (runFiles) {
       merge.close();
     }

@@ -266,13 +266,16 @@ public final class IngestPipeline implements AutoCloseable {
   }
 
   /**
-   * Stores {@code plain} whole as one chunk of {@code kind} (a tree node, FORMAT.md §10.1), at
-   * most the repository's maximum chunk size; the future completes once it is committed.
+   * Stores {@code plain} whole as one chunk of {@code kind} (a tree node, FORMAT.md §10.1): a DATA
+   * chunk at most the repository's maximum chunk size, any other at most 16 MiB (stored raw if its
+   * compressed form does not fit the workers' scratch); the future completes once it is committed.
    */
   public CompletableFuture<ChunkRef> store(ChunkKind kind, byte[] plain) throws InterruptedException {
-    if (plain.length > maxChunk) {
+    // The config's maximum bounds DATA chunks; any chunk may have up to 16 MiB (FORMAT.md §5).
+    int limit = kind == ChunkKind.DATA ? maxChunk : BufferPool.LARGEST_CLASS;
+    if (plain.length > limit) {
       throw new IllegalArgumentException("a " + kind + " chunk of " + plain.length + " bytes is larger than the "
-          + maxChunk + "-byte maximum chunk size");
+          + limit + "-byte maximum");
     }
     PooledBuffer buffer = pool.acquire(Math.max(1, plain.length));
     buffer.buffer().put(0, plain);

@@ -6,13 +6,18 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
- * Writes a sorted run of items (a directory's entries or a file's extents) as tree nodes of about
- * {@link #TARGET} bytes each, with index nodes above them when there is more than one
- * (FORMAT.md §10.1). Items must come in key order; memory holds one node per level.
+ * Writes a sorted run of items (a directory's entries or a file's extents) as tree nodes of
+ * {@link #MIN} to {@link #TARGET} bytes (an item larger than that alone), their boundaries chosen by
+ * content, with index nodes above them when there is more than one (FORMAT.md §10.1). Items must
+ * come in key order; memory holds one node per level.
  */
 final class NodeBuilder {
   /** A node is closed once adding an item would take it past this. */
   static final int TARGET = 64 << 10;
+  /** Below this a node is never closed for its content. */
+  static final int MIN = 16 << 10;
+  /** Past {@link #MIN}, an item ends its node with probability its length / this. */
+  private static final long SPREAD = 32 << 10;
 
   /** Where finished nodes go; returns the node's id. */
   @FunctionalInterface
@@ -27,6 +32,8 @@ final class NodeBuilder {
   private int count;
   private byte[] firstKey;
   private NodeBuilder parent;
+  /** The last item added ends its node: the next one starts a new node. */
+  private boolean cutAfterLast;
 
   NodeBuilder(int type, int indexType, NodeStore store) {
     this.type = type;
@@ -39,7 +46,7 @@ final class NodeBuilder {
    * length and name of an entry, or an extent's file offset).
    */
   void add(byte[] key, byte[] item) throws IOException {
-    if (count > 0 && TreeNode.HEADER_LENGTH + items.size() + item.length > TARGET) {
+    if (count > 0 && (cutAfterLast || TreeNode.HEADER_LENGTH + items.size() + item.length > TARGET)) {
       close();
     }
     if (count == 0) {
@@ -47,6 +54,21 @@ final class NodeBuilder {
     }
     items.writeBytes(item);
     count++;
+    // Content-defined boundaries: whether a node ends after an item depends on the item's key, so
+    // an item added or removed moves the boundaries of its own node only, not of every later one
+    // (which would make a change to a large directory or extent list rewrite all of it).
+    cutAfterLast = items.size() >= MIN && cutsAfter(key, item.length);
+  }
+
+  private static boolean cutsAfter(byte[] key, int itemLength) {
+    long h = 0xcbf29ce484222325L;   // FNV-1a, then a finalizer: keys are names or file offsets
+    for (byte b : key) {
+      h = (h ^ (b & 0xff)) * 0x100000001b3L;
+    }
+    h ^= h >>> 33;
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    return (h >>> 32) < ((long) itemLength << 32) / SPREAD;
   }
 
   /** Stores what is left and returns the id of the top node (an empty node when nothing was added). */
@@ -67,6 +89,7 @@ final class NodeBuilder {
     parent.add(firstKey, indexItem);
     items.reset();
     count = 0;
+    cutAfterLast = false;
   }
 
   private byte[] node() {

@@ -82,6 +82,9 @@ public final class SnapshotReader {
   public List<Extent> extents(TreeEntry file, long offset, long length) throws IOException {
     long end = offset + length;
     List<Extent> out = new ArrayList<>();
+    if (length <= 0) {
+      return out;   // as Namespace.read: an empty range has no extents (clip would make empty ones)
+    }
     if (file.extentNode() == null) {
       for (Extent e : file.inlineExtents()) {
         if (e.end() > offset && e.fileOffset() < end) {

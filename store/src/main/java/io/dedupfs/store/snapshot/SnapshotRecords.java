@@ -102,6 +102,10 @@ final class SnapshotRecords {
       if (!Arrays.equals(magic, MAGIC)) {
         throw new CorruptDataException(file + ": not a snapshot record (bad magic)");
       }
+      // The checksum first: a damaged version or flags field is corruption, not a newer format.
+      if (bytes.length < 4 || ByteBuffer.wrap(bytes).getInt(bytes.length - 4) != crc(bytes, bytes.length - 4)) {
+        throw new CorruptDataException(file + ": snapshot record checksum mismatch");
+      }
       int version = b.getShort() & 0xffff;
       if (version != VERSION) {
         throw new FormatVersionException(file + ": snapshot record version " + version
@@ -109,9 +113,6 @@ final class SnapshotRecords {
       }
       if (b.getShort() != 0) {
         throw new FormatVersionException(file + ": snapshot record has flags this dedupfs does not know");
-      }
-      if (bytes.length < 4 || ByteBuffer.wrap(bytes).getInt(bytes.length - 4) != crc(bytes, bytes.length - 4)) {
-        throw new CorruptDataException(file + ": snapshot record checksum mismatch");
       }
       b.getInt();
       long number = b.getLong();

@@ -33,6 +33,11 @@ final class TreeCodec {
     out.writeBytes(ByteBuffer.allocate(ATTRIBUTES_LENGTH).putLong(i.number()).putInt(i.mode()).putInt(i.uid())
         .putInt(i.gid()).putInt(i.nlink()).putLong(i.size()).putLong(i.atimeNanos()).putLong(i.mtimeNanos())
         .putLong(i.ctimeNanos()).putLong(i.rdev()).array());
+    if (e.xattrs().size() > 0xffff) {
+      // The count is a u16: more would wrap and leave an Entry no reader can parse.
+      throw new IllegalArgumentException("inode " + i.number() + " has " + e.xattrs().size()
+          + " xattrs; a snapshot entry holds at most 65535");
+    }
     out.writeBytes(ByteBuffer.allocate(2).putShort(0, (short) e.xattrs().size()).array());
     for (Xattr x : e.xattrs()) {
       out.write(x.name().length);

@@ -107,7 +107,7 @@ public final class Mounted implements AutoCloseable {
     return runApart(dedupfsCommand(args));
   }
 
-  private static String[] dedupfsCommand(String... args) {
+  static String[] dedupfsCommand(String... args) {
     List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
         "-Xmx256m", "--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
         "-jar", JAR.toString()));
