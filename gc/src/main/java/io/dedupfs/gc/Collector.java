@@ -39,6 +39,7 @@ public final class Collector {
   private final Snapshots snapshots;
   private final Snapshots.PendingWrites pending;
   private final ReferenceMarker marker;
+  private final PackRewriter rewriter;
   private final GcSettings settings;
 
   public Collector(Repository repository, Namespace namespace, IngestPipeline pipeline, Snapshots snapshots,
@@ -49,6 +50,7 @@ public final class Collector {
     this.snapshots = snapshots;
     this.pending = pending;
     this.marker = new ReferenceMarker(namespace, trees, settings);
+    this.rewriter = new PackRewriter(index, packs, pipeline);
     this.settings = settings;
   }
 
@@ -133,7 +135,7 @@ public final class Collector {
     PackOutcome outcome = deletePacks(epoch);
     lap(phases, "packs", t);
     GcReport report = new GcReport(marked, freed[0], freed[1], outcome.deleted, outcome.orphans, outcome.bytesOnDisk,
-        outcome.worthRewriting, phases);
+        outcome.rewritten, phases);
     LOG.info("collection done: {}", report);
     return report;
   }
@@ -193,11 +195,11 @@ public final class Collector {
     return new long[] {chunks, bytes};
   }
 
-  private record PackOutcome(long deleted, long orphans, long bytesOnDisk, long worthRewriting) {}
+  private record PackOutcome(long deleted, long orphans, long bytesOnDisk, long rewritten) {}
 
   /**
-   * Deletes the packs before the epoch that no chunk names any more, and pack files no entry names
-   * that earlier processes left; counts the packs whose live bytes fell below the rewrite threshold.
+   * Rewrites the packs before the epoch whose live bytes fell below the rewrite threshold, deletes
+   * those no chunk names any more, and pack files no entry names that earlier processes left.
    */
   private PackOutcome deletePacks(long epoch) throws IOException {
     Map<PackNumber, Long> liveBytes = new HashMap<>();
@@ -210,7 +212,7 @@ public final class Collector {
     }
     Map<PackNumber, PackRecord> entries = index.packs();
     List<PackNumber> empty = new ArrayList<>();
-    long worthRewriting = 0;
+    List<PackNumber> worthRewriting = new ArrayList<>();
     for (Map.Entry<PackNumber, PackRecord> p : entries.entrySet()) {
       Long live = liveBytes.get(p.getKey());
       if (p.getKey().value() >= epoch) {
@@ -219,10 +221,15 @@ public final class Collector {
       if (live == null) {
         empty.add(p.getKey());
       } else if (live < settings.rewriteBelow() * p.getValue().storedBytes()) {
-        worthRewriting++;
+        worthRewriting.add(p.getKey());
       }
     }
     long bytesOnDisk = 0;
+    long rewritten = 0;
+    for (PackNumber p : worthRewriting) {
+      bytesOnDisk += rewriter.rewrite(p);
+      rewritten++;
+    }
     for (PackNumber p : empty) {
       index.removePack(p);
     }
@@ -238,7 +245,7 @@ public final class Collector {
         orphans++;
       }
     }
-    return new PackOutcome(empty.size(), orphans, bytesOnDisk, worthRewriting);
+    return new PackOutcome(empty.size(), orphans, bytesOnDisk, rewritten);
   }
 
   private long deleteFile(PackNumber p) throws IOException {

@@ -11,7 +11,8 @@ import java.nio.file.Path;
  * @param batch chunk entries read, set aside or buried per index transaction: transactions stay
  *     short so that the live tree's writers, which share LMDB's one writer lock, barely wait
  * @param rewriteBelow a pack whose live stored bytes fall below this fraction of its stored
- *     bytes is worth rewriting (reported; rewriting comes with a later version)
+ *     bytes is rewritten: copying its live half costs about what it gives back, and a pack more
+ *     alive than that would be copied again and again for little
  */
 public record GcSettings(long memoryBytes, Path tempDirectory, int batch, double rewriteBelow) {
   public static final long DEFAULT_MEMORY = 64L << 20;

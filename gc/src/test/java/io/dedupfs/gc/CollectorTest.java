@@ -210,4 +210,27 @@ class CollectorTest {
     assertEquals(entries.size(), allChunks().size(), "every fossil went back");
     assertEquals(ByteBuffer.wrap(content), ByteBuffer.wrap(read(file)));
   }
+
+  @Test
+  void aMostlyDeadPackIsRewrittenAndWhatLivesInItStaysReadable() throws Exception {
+    byte[] content = random(5);
+    long file = write("f", content);
+    int kept = 300_000;
+    ns.truncate(file, kept);
+    List<ChunkEntry> before = allChunks();
+    long diskBefore = packBytesOnDisk();
+
+    GcReport report = collector().run();
+
+    assertEquals(1, report.packsRewritten(), report.toString());
+    assertEquals(diskBefore - packBytesOnDisk(), report.bytesOnDiskFreed(), "the report counts what the files gave back");
+    assertTrue(report.bytesOnDiskFreed() > FILE / 2, report + " gave back most of the pack");
+    ByteBuffer expected = ByteBuffer.wrap(content, 0, kept);
+    assertEquals(expected, ByteBuffer.wrap(read(file)), "the kept bytes read back from the new pack");
+    List<ChunkEntry> after = allChunks();
+    assertTrue(after.size() < before.size());
+    for (ChunkEntry e : after) {
+      assertTrue(!e.location().pack().equals(before.get(0).location().pack()), e + " moved out of the old pack");
+    }
+  }
 }

@@ -42,8 +42,8 @@ final class GcCommand implements Callable<Integer> {
   static String summary(GcReport r) {
     StringBuilder out = new StringBuilder();
     out.append(String.format(Locale.ROOT, "freed      %,d chunks, %s stored%n", r.chunksFreed(), SizeConverter.human(r.bytesFreed())));
-    out.append(String.format(Locale.ROOT, "packs      %,d deleted, %,d left over by crashes deleted, %,d worth rewriting%n",
-        r.packsDeleted(), r.orphanPacksDeleted(), r.packsWorthRewriting()));
+    out.append(String.format(Locale.ROOT, "packs      %,d deleted, %,d left over by crashes deleted, %,d rewritten%n",
+        r.packsDeleted(), r.orphanPacksDeleted(), r.packsRewritten()));
     out.append(String.format(Locale.ROOT, "disk       %s given back%n", SizeConverter.human(r.bytesOnDiskFreed())));
     out.append(String.format(Locale.ROOT, "marked     %,d references%n", r.markedReferences()));
     StringBuilder phases = new StringBuilder();
@@ -62,7 +62,7 @@ final class GcCommand implements Callable<Integer> {
     }
     return "{\"chunksFreed\":" + r.chunksFreed() + ",\"bytesFreed\":" + r.bytesFreed() + ",\"packsDeleted\":"
         + r.packsDeleted() + ",\"orphanPacksDeleted\":" + r.orphanPacksDeleted() + ",\"bytesOnDiskFreed\":"
-        + r.bytesOnDiskFreed() + ",\"packsWorthRewriting\":" + r.packsWorthRewriting() + ",\"markedReferences\":"
+        + r.bytesOnDiskFreed() + ",\"packsRewritten\":" + r.packsRewritten() + ",\"markedReferences\":"
         + r.markedReferences() + ",\"phaseSeconds\":{" + phases + "}}\n";
   }
 }

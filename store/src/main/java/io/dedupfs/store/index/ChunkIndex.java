@@ -322,6 +322,30 @@ public final class ChunkIndex implements AutoCloseable {
     });
   }
 
+  /**
+   * Enters a sealed, durable pack holding copies of chunks of pack {@code old}, points those
+   * chunks at it (each only if its entry still names {@code old}) and removes {@code old}'s entry,
+   * in one transaction, then syncs. The caller deletes the old file afterwards.
+   */
+  public void replacePack(PackNumber old, PackCommit copy) throws StoreException {
+    String action = "move the live chunks of pack " + old + " to pack " + copy.pack();
+    storeOnly(action, () -> write(action, tx -> {
+      for (PackIndexEntry e : copy.entries()) {
+        byte[] key = e.id().toBytes();
+        Optional<byte[]> now = tx.get(Table.CHUNKS, key);
+        if (now.isPresent() && IndexCodec.decodeLocation(now.get()).pack().equals(old)) {
+          tx.put(Table.CHUNKS, key, IndexCodec.encodeLocation(ChunkLocation.of(copy.pack(), e)));
+        }
+      }
+      tx.put(Table.PACKS, IndexCodec.packKey(copy.pack()), IndexCodec.encodePack(copy.record()));
+      tx.delete(Table.PACKS, IndexCodec.packKey(old));
+      long next = Math.max(readNextPack(tx), copy.pack().value() + 1);
+      tx.put(Table.META, META_NEXT_PACK, ByteBuffer.allocate(8).putLong(0, next).array());
+      return null;
+    }));
+    sync();
+  }
+
   /** Removes a pack's entry; the caller has made sure no chunk or fossil names it. */
   public void removePack(PackNumber number) throws StoreException {
     storeOnly("remove pack " + number, () -> write("remove pack " + number, tx -> {

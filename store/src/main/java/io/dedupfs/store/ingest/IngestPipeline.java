@@ -181,6 +181,11 @@ public final class IngestPipeline implements AutoCloseable {
     return sink.nextPackNumber();
   }
 
+  /** A fresh pack number from this process's sequence, for a pack written outside the pipeline. */
+  public PackNumber allocatePackNumber() {
+    return new PackNumber(sink.allocatePackNumber());
+  }
+
   /** Packs numbered below this were written by earlier processes; this one never writes them. */
   public long firstPackOfThisProcess() {
     return firstPack;

@@ -97,6 +97,11 @@ final class PackSink {
   }
 
   /** Seals the open pack, if any; the returned future completes when every pack sealed so far is committed. */
+  /** A pack number for a pack written outside this sink (the collector's rewrites): never reused. */
+  long allocatePackNumber() {
+    return nextNumber.getAndIncrement();
+  }
+
   /** The number the next pack will get. */
   long nextPackNumber() {
     return nextNumber.get();

@@ -11,6 +11,7 @@ import io.dedupfs.store.index.ChunkLocation;
 import io.dedupfs.store.pack.PackStorage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.NoSuchFileException;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
@@ -61,7 +62,13 @@ public final class ChunkReader implements AutoCloseable {
 
   /** Reads the chunk's plaintext into {@code dst} from its position; returns the length read. */
   public int read(ChunkId id, ByteBuffer dst) throws IOException {
-    return read(id, locate(id), dst);
+    ChunkLocation where = locate(id);
+    try {
+      return read(id, where, dst);
+    } catch (NoSuchFileException e) {
+      // The collector moved the chunk to a new pack and deleted the old one after we looked it up.
+      return read(id, locate(id), dst);
+    }
   }
 
   /** Reads a chunk whose location is known (for chunks not yet committed to the index). */
@@ -101,7 +108,7 @@ public final class ChunkReader implements AutoCloseable {
   public byte[] readBytes(ChunkId id) throws IOException {
     ChunkLocation where = locate(id);
     ByteBuffer dst = ByteBuffer.allocateDirect(where.plainLength());
-    read(id, where, dst);
+    read(id, dst);
     byte[] out = new byte[where.plainLength()];
     dst.flip().get(out);
     return out;

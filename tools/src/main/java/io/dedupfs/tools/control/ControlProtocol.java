@@ -105,7 +105,7 @@ final class ControlProtocol {
   static String reportLine(GcReport r) {
     StringBuilder b = new StringBuilder(String.join(" ", REPORT, Long.toString(r.markedReferences()),
         Long.toString(r.chunksFreed()), Long.toString(r.bytesFreed()), Long.toString(r.packsDeleted()),
-        Long.toString(r.orphanPacksDeleted()), Long.toString(r.bytesOnDiskFreed()), Long.toString(r.packsWorthRewriting())));
+        Long.toString(r.orphanPacksDeleted()), Long.toString(r.bytesOnDiskFreed()), Long.toString(r.packsRewritten())));
     r.phases().forEach((phase, time) -> b.append(' ').append(phase.replace(' ', '-')).append('=').append(time.toNanos()));
     return b.toString();
   }
