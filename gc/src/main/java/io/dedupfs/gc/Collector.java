@@ -15,6 +15,7 @@ import io.dedupfs.store.snapshot.SnapshotRecord;
 import io.dedupfs.store.snapshot.Snapshots;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -54,6 +55,23 @@ public final class Collector {
     this.settings = settings;
   }
 
+  /** The same collector working only {@code share} of the time (a background collection). */
+  public Collector paced(double share) {
+    return new Collector(index, packs, pipeline, snapshots, marker, pending, rewriter, settings.withShare(share));
+  }
+
+  private Collector(ChunkIndex index, PackStorage packs, IngestPipeline pipeline, Snapshots snapshots,
+      ReferenceMarker marker, Snapshots.PendingWrites pending, PackRewriter rewriter, GcSettings settings) {
+    this.index = index;
+    this.packs = packs;
+    this.pipeline = pipeline;
+    this.snapshots = snapshots;
+    this.marker = marker;
+    this.pending = pending;
+    this.rewriter = rewriter;
+    this.settings = settings;
+  }
+
   /** One collection; no snapshot is taken or deleted meanwhile, writes go on. */
   public GcReport run() throws IOException, InterruptedException {
     return snapshots.exclusively(this::collect);
@@ -73,7 +91,7 @@ public final class Collector {
       long bytes = 0;
       long marked;
       Map<PackNumber, Long> liveBytes = new HashMap<>();
-      try (MarkedIds ids = marker.mark(kept)) {
+      try (MarkedIds ids = marker.mark(kept, Pacer.UNPACED)) {
         marked = ids.count();
         t = lap(phases, "mark", t);
         ChunkId after = null;
@@ -103,8 +121,11 @@ public final class Collector {
   }
 
   private GcReport collect(List<SnapshotRecord> records) throws IOException, InterruptedException {
+    // Paced (background) runs give way to a snapshot waiting to be taken; asked-for runs do not.
+    Pacer pacer = settings.share() < 1 ? new Pacer(settings.share(), snapshots::someoneWaits) : Pacer.UNPACED;
     Map<String, Duration> phases = new LinkedHashMap<>();
-    long t = System.nanoTime();
+    long started = System.nanoTime();
+    long t = started;
     // A collection killed midway left fossils, and maybe sort runs: start from none.
     restoreEveryFossil();
     ExternalSorter.deleteLeftovers(settings.tempDirectory());
@@ -113,10 +134,10 @@ public final class Collector {
     t = lap(phases, "epoch", t);
 
     long marked;
-    try (MarkedIds ids = marker.mark(records)) {
+    try (MarkedIds ids = marker.mark(records, pacer)) {
       marked = ids.count();
       t = lap(phases, "mark", t);
-      fossilize(ids, epoch);
+      fossilize(ids, epoch, pacer);
       t = lap(phases, "set aside", t);
     }
     // Writes that deduplicated against a chunk before it was set aside commit their extents now.
@@ -125,18 +146,20 @@ public final class Collector {
     t = lap(phases, "barrier", t);
 
     long[] freed;
-    try (MarkedIds ids = marker.mark(records)) {
+    try (MarkedIds ids = marker.mark(records, pacer)) {
       t = lap(phases, "mark again", t);
-      freed = bury(ids);
+      freed = bury(ids, pacer);
     }
     index.sync();
     t = lap(phases, "bury", t);
 
-    PackOutcome outcome = deletePacks(epoch);
+    PackOutcome outcome = deletePacks(epoch, pacer);
     lap(phases, "packs", t);
     GcReport report = new GcReport(marked, freed[0], freed[1], outcome.deleted, outcome.orphans, outcome.bytesOnDisk,
         outcome.rewritten, phases);
     LOG.info("collection done: {}", report);
+    LastCollection.of(report, Instant.now(), Duration.ofNanos(System.nanoTime() - started), settings.share() < 1)
+        .save(index);
     return report;
   }
 
@@ -153,7 +176,7 @@ public final class Collector {
   }
 
   /** Sets aside every unreferenced chunk of a pack written before the epoch. */
-  private void fossilize(MarkedIds referenced, long epoch) throws IOException {
+  private void fossilize(MarkedIds referenced, long epoch, Pacer pacer) throws IOException, InterruptedException {
     List<ChunkEntry> batch = new ArrayList<>();
     ChunkId after = null;
     for (List<ChunkEntry> page; !(page = index.chunks(after, settings.batch())).isEmpty(); ) {
@@ -167,12 +190,13 @@ public final class Collector {
         index.fossilize(batch);
         batch.clear();
       }
+      pacer.step();
     }
     index.fossilize(batch);
   }
 
   /** Puts referenced fossils back and deletes the rest; returns the chunks and stored bytes freed. */
-  private long[] bury(MarkedIds referenced) throws IOException {
+  private long[] bury(MarkedIds referenced, Pacer pacer) throws IOException, InterruptedException {
     long chunks = 0;
     long bytes = 0;
     ChunkId after = null;
@@ -191,6 +215,7 @@ public final class Collector {
       after = page.get(page.size() - 1).id();
       index.restoreFossils(back);
       index.buryFossils(dead);
+      pacer.step();
     }
     return new long[] {chunks, bytes};
   }
@@ -201,7 +226,7 @@ public final class Collector {
    * Rewrites the packs before the epoch whose live bytes fell below the rewrite threshold, deletes
    * those no chunk names any more, and pack files no entry names that earlier processes left.
    */
-  private PackOutcome deletePacks(long epoch) throws IOException {
+  private PackOutcome deletePacks(long epoch, Pacer pacer) throws IOException, InterruptedException {
     Map<PackNumber, Long> liveBytes = new HashMap<>();
     ChunkId after = null;
     for (List<ChunkEntry> page; !(page = index.chunks(after, settings.batch())).isEmpty(); ) {
@@ -209,6 +234,7 @@ public final class Collector {
         liveBytes.merge(e.location().pack(), (long) e.location().storedLength(), Long::sum);
       }
       after = page.get(page.size() - 1).id();
+      pacer.step();
     }
     Map<PackNumber, PackRecord> entries = index.packs();
     List<PackNumber> empty = new ArrayList<>();
@@ -229,6 +255,7 @@ public final class Collector {
     for (PackNumber p : worthRewriting) {
       bytesOnDisk += rewriter.rewrite(p);
       rewritten++;
+      pacer.step();
     }
     for (PackNumber p : empty) {
       index.removePack(p);

@@ -31,14 +31,19 @@ final class ReferenceMarker {
     this.settings = settings;
   }
 
-  MarkedIds mark(List<SnapshotRecord> snapshots) throws IOException {
+  /** Ids handed to the sort between two steps of the pacer. */
+  private static final int PACE_EVERY = 1 << 14;
+
+  MarkedIds mark(List<SnapshotRecord> snapshots, Pacer pacer) throws IOException {
     ExternalSorter sorter = new ExternalSorter(ChunkId.LENGTH, settings.memoryBytes(), settings.tempDirectory());
     try {
       long[] count = {0};
       SnapshotReader.Seen seen = recentlySeen();
       io.dedupfs.store.chunk.ChunkIdSink sink = id -> {
         sorter.add(id.toBytes());
-        count[0]++;
+        if (++count[0] % PACE_EVERY == 0) {
+          pace(pacer);
+        }
       };
       // One read transaction: the live tree and the tree cache as of one instant.
       namespace.readTree(source -> {
@@ -53,6 +58,15 @@ final class ReferenceMarker {
     } catch (IOException | RuntimeException e) {
       sorter.close();
       throw e;
+    }
+  }
+
+  private static void pace(Pacer pacer) throws java.io.InterruptedIOException {
+    try {
+      pacer.step();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while marking");
     }
   }
 

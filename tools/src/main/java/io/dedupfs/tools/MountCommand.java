@@ -1,6 +1,7 @@
 package io.dedupfs.tools;
 
 import io.dedupfs.fs.LiveFileSystem;
+import io.dedupfs.gc.BackgroundCollector;
 import io.dedupfs.gc.Collector;
 import io.dedupfs.gc.GcSettings;
 import io.dedupfs.fs.fuse.FuseAdapter;
@@ -50,6 +51,8 @@ final class MountCommand implements Callable<Integer> {
   static final long READ_CACHE_BYTES = 64L << 20;
   /** Decoded tree nodes kept for browsing snapshots: a path's nodes and the directories being listed. */
   static final long TREE_CACHE_BYTES = 32L << 20;
+  /** Deleted snapshots are collected this long after the last deletion: a prune's deletions make one run. */
+  private static final long BACKGROUND_GC_DELAY_MILLIS = 10_000;
   private static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(30);
   /** Longest a SIGTERM waits for the last writes to become durable before the JVM goes. */
   private static final long SHUTDOWN_WAIT_MINUTES = 10;
@@ -132,11 +135,15 @@ final class MountCommand implements Callable<Integer> {
       SnapshotReader snapshotReader = new SnapshotReader(chunks, TREE_CACHE_BYTES);
       try (LiveFileSystem fs = new LiveFileSystem(namespace, pipeline, reader, Files.getFileStore(repo),
           pending -> Snapshots.open(repository, namespace, pipeline, pending), snapshotReader)) {
-        RepositoryOperations operations = RepositoryOperations.of(fs.snapshots(), memory -> new Collector(repository,
-            namespace, pipeline, fs.snapshots(), snapshotReader, fs::commitAll,
-            GcSettings.defaults(repo).withMemory(memory)));
-        ControlServer control = ControlServer.start(ControlServer.socketOf(repo), operations);
-        try (control) {
+        RepositoryOperations.Collectors collectors = memory -> new Collector(repository, namespace, pipeline,
+            fs.snapshots(), snapshotReader, fs::commitAll, GcSettings.defaults(repo).withMemory(memory));
+        BackgroundCollector background = new BackgroundCollector(
+            () -> collectors.withMemory(GcSettings.DEFAULT_MEMORY).paced(GcSettings.BACKGROUND_SHARE),
+            BACKGROUND_GC_DELAY_MILLIS);
+        fs.snapshots().whenDeleted(background::snapshotDeleted);
+        ControlServer control = ControlServer.start(ControlServer.socketOf(repo),
+            RepositoryOperations.of(repository.index(), fs.snapshots(), collectors));
+        try (control; background) {
           FuseAdapter adapter = new FuseAdapter(fs, "dedupfs");
           FuseMount mount = FuseMount.mount(adapter, mnt, repo.toString(), isRoot(), fuseOptions, MOUNT_TIMEOUT);
           Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -75,7 +75,7 @@ final class OpenRepository implements AutoCloseable {
 
   /** Snapshots and collections carried out on this repository, in this process. */
   RepositoryOperations operations() {
-    return RepositoryOperations.of(snapshots, memory -> new Collector(repository, namespace, pipeline, snapshots,
+    return RepositoryOperations.of(repository.index(), snapshots, memory -> new Collector(repository, namespace, pipeline, snapshots,
         new SnapshotReader(chunks, TREE_CACHE_BYTES), () -> {}, GcSettings.defaults(repository.path()).withMemory(memory)));
   }
 

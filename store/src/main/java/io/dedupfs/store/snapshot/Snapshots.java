@@ -48,6 +48,9 @@ public final class Snapshots {
   private final IngestPipeline pipeline;
   private final PendingWrites pending;
   private final SnapshotRecords records;
+  /** Threads waiting to take a snapshot. */
+  private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
+  private final List<Runnable> deletionListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private Snapshots(ChunkIndex index, Namespace namespace, IngestPipeline pipeline, PendingWrites pending,
       SnapshotRecords records) {
@@ -74,7 +77,20 @@ public final class Snapshots {
    *
    * @throws FileAlreadyExistsException if a snapshot has that name
    */
-  public synchronized SnapshotRecord create(Name name) throws IOException, InterruptedException {
+  public SnapshotRecord create(Name name) throws IOException, InterruptedException {
+    waiting.incrementAndGet();
+    synchronized (this) {
+      waiting.decrementAndGet();
+      return createExclusively(name);
+    }
+  }
+
+  /** Whether a snapshot is waiting to be taken: a background collection gives way to it. */
+  public boolean someoneWaits() {
+    return waiting.get() > 0;
+  }
+
+  private SnapshotRecord createExclusively(Name name) throws IOException, InterruptedException {
     requireFree(name);
     long number = allocateNumber();
     pending.commitAll();
@@ -132,8 +148,17 @@ public final class Snapshots {
   }
 
   /** Deletes a snapshot's record; its space comes back at the next garbage collection. */
-  public synchronized void delete(Name name) throws IOException {
-    records.delete(get(name));
+  public void delete(Name name) throws IOException {
+    synchronized (this) {
+      records.delete(get(name));
+    }
+    // Outside the lock: a listener may start a collection, which takes it.
+    deletionListeners.forEach(Runnable::run);
+  }
+
+  /** Runs {@code listener} after each deletion (the mounted process collects in the background). */
+  public void whenDeleted(Runnable listener) {
+    deletionListeners.add(listener);
   }
 
   /**

@@ -72,6 +72,11 @@ public final class ControlClient implements RepositoryOperations, AutoCloseable 
         ControlProtocol.numbers(withoutSnapshots))));
   }
 
+  @Override
+  public RepositoryStats stats() throws IOException {
+    return ControlProtocol.parseStats(one(request(null, ControlProtocol.STATS)));
+  }
+
   private String one(List<String> lines) throws ProtocolException {
     if (lines.size() != 1) {
       throw new ProtocolException(socket + " answered with " + lines.size() + " lines where one belongs");

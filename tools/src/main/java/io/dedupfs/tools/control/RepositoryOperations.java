@@ -2,6 +2,7 @@ package io.dedupfs.tools.control;
 
 import io.dedupfs.gc.Collector;
 import io.dedupfs.gc.GcReport;
+import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.namespace.Name;
 import io.dedupfs.store.snapshot.Snapshots;
 import java.io.IOException;
@@ -32,15 +33,23 @@ public interface RepositoryOperations {
    */
   GcReport estimateGarbage(long memoryBytes, Set<Long> withoutSnapshots) throws IOException, InterruptedException;
 
+  /** What the repository holds and when it was last collected. */
+  RepositoryStats stats() throws IOException;
+
   /** How this process makes a collector for a sort budget. */
   @FunctionalInterface
   interface Collectors {
     Collector withMemory(long memoryBytes);
   }
 
-  /** The operations carried out in this process by {@code snapshots} and collectors from {@code collectors}. */
-  static RepositoryOperations of(Snapshots snapshots, Collectors collectors) {
+  /** The operations carried out in this process on {@code index}, {@code snapshots} and with {@code collectors}. */
+  static RepositoryOperations of(ChunkIndex index, Snapshots snapshots, Collectors collectors) {
     return new RepositoryOperations() {
+      @Override
+      public RepositoryStats stats() throws IOException {
+        return RepositoryStats.of(index, snapshots.list().size());
+      }
+
       @Override
       public GcReport collectGarbage(long memoryBytes) throws IOException, InterruptedException {
         return collectors.withMemory(memoryBytes).run();

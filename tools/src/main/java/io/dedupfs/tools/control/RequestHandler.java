@@ -59,6 +59,10 @@ final class RequestHandler {
         return List.of(ControlProtocol.reportLine(
             snapshots.estimateGarbage(Long.parseLong(fields[1]), ControlProtocol.parseNumbers(fields[2]))));
       }
+      case ControlProtocol.STATS -> {
+        expectArguments(fields, 0);
+        return List.of(ControlProtocol.statsLine(snapshots.stats()));
+      }
       default -> throw new IllegalArgumentException("unknown request '" + fields[0] + "'");
     }
   }

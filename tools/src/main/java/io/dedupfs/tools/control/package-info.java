@@ -27,6 +27,7 @@
  * gc MEMORY                run the collector with a sort budget of MEMORY bytes; answered by a report
  * gc-estimate MEMORY NUMS  what gc would free were the snapshots numbered NUMS (comma-separated,
  *                          or - for none) deleted first; changes nothing; answered by a report
+ * stats                    answered by a stats line
  * </pre>
  *
  * <h2>Answers</h2>
@@ -35,6 +36,7 @@
  *
  * <pre>
  * snapshot NUMBER NAME CREATED BYTES FILES DIRECTORIES
+ * stats SNAPSHOTS CHUNKS PACKS PACK_BYTES [FINISHED_MS TOOK_NS BACKGROUND CHUNKS_FREED BYTES_FREED PACKS_DELETED PACKS_REWRITTEN DISK_BYTES_FREED]
  * gc-report MARKED CHUNKS_FREED BYTES_FREED PACKS_DELETED ORPHANS DISK_BYTES_FREED PACKS_REWRITTEN PHASE=NANOS...
  * ok
  * error KIND MESSAGE

@@ -6,15 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dedupfs.gc.Collector;
+import io.dedupfs.gc.GcReport;
+import io.dedupfs.gc.GcSettings;
 import io.dedupfs.store.ingest.IngestPipeline;
 import io.dedupfs.store.ingest.IngestSettings;
 import io.dedupfs.store.namespace.Mode;
-import io.dedupfs.gc.Collector;
-import io.dedupfs.gc.GcSettings;
 import io.dedupfs.store.namespace.Name;
+import io.dedupfs.store.namespace.Namespace;
 import io.dedupfs.store.read.ChunkReader;
 import io.dedupfs.store.snapshot.SnapshotReader;
-import io.dedupfs.store.namespace.Namespace;
 import io.dedupfs.store.repo.ChunkerParameters;
 import io.dedupfs.store.repo.Compression;
 import io.dedupfs.store.repo.Repository;
@@ -69,7 +70,7 @@ class ControlServerTest {
   }
 
   private RepositoryOperations operations() {
-    return RepositoryOperations.of(snapshots, memory -> new Collector(repository, namespace, pipeline, snapshots,
+    return RepositoryOperations.of(repository.index(), snapshots, memory -> new Collector(repository, namespace, pipeline, snapshots,
         new SnapshotReader(new ChunkReader(repository.index(), repository.packs()), 1 << 20), () -> {},
         GcSettings.defaults(repository.path()).withMemory(memory)));
   }
@@ -78,6 +79,26 @@ class ControlServerTest {
   void closeRepository() throws IOException {
     pipeline.close();
     repository.close();
+  }
+
+  @Test
+  void garbageCollectionAndStatsGoThroughTheSocket() throws Exception {
+    namespace.mknod(Namespace.ROOT, Name.of("dir"), Mode.S_IFDIR | 0755, 0, 0, 0);
+    ControlServer server = ControlServer.start(socket, operations());
+    try (server; ControlClient client = ControlClient.connect(socket)) {
+      assertTrue(client.stats().lastGc().isEmpty(), "no collection yet");
+      client.create(Name.of("s1"));
+      namespace.rmdir(Namespace.ROOT, Name.of("dir"));
+      GcReport estimate = client.estimateGarbage(1 << 20, java.util.Set.of(client.list().get(0).number()));
+      client.delete(Name.of("s1"));
+      GcReport report = client.collectGarbage(1 << 20);
+      assertEquals(estimate.chunksFreed(), report.chunksFreed(), "the estimate foresaw what the run freed");
+      assertTrue(report.chunksFreed() > 0, report + " freed s1's tree nodes");
+      RepositoryStats stats = client.stats();
+      assertEquals(0, stats.snapshots());
+      assertEquals(report.chunksFreed(), stats.lastGc().orElseThrow().chunksFreed());
+      assertEquals(stats, operations().stats(), "the same as in the process");
+    }
   }
 
   @Test
