@@ -4,5 +4,5 @@ import picocli.CommandLine.Command;
 
 /** {@code dedupfs bench}: benchmarks that print figures. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print figures.",
-    subcommands = {BenchIngestCommand.class})
+    subcommands = {BenchIngestCommand.class, BenchGcCommand.class})
 final class BenchCommand {}

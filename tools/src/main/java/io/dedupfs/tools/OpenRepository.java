@@ -73,6 +73,18 @@ final class OpenRepository implements AutoCloseable {
     return snapshots;
   }
 
+  Repository repository() {
+    return repository;
+  }
+
+  IngestPipeline pipeline() {
+    return pipeline;
+  }
+
+  Namespace namespace() {
+    return namespace;
+  }
+
   /** Snapshots and collections carried out on this repository, in this process. */
   RepositoryOperations operations() {
     return RepositoryOperations.of(repository.index(), snapshots, memory -> new Collector(repository, namespace, pipeline, snapshots,

@@ -178,7 +178,8 @@ public final class IngestPipeline implements AutoCloseable {
    */
   public long flushToEpoch() throws IOException, InterruptedException {
     flush();
-    return sink.nextPackNumber();
+    // The index's next-pack also counts packs entered without this pipeline (a collector's rewrites).
+    return Math.max(sink.nextPackNumber(), index.nextPackNumber());
   }
 
   /** A fresh pack number from this process's sequence, for a pack written outside the pipeline. */
