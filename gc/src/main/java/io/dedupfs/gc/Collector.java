@@ -74,7 +74,19 @@ public final class Collector {
 
   /** One collection; no snapshot is taken or deleted meanwhile, writes go on. */
   public GcReport run() throws IOException, InterruptedException {
-    return snapshots.exclusively(this::collect);
+    if (settings.share() < 1) {
+      // In the background: a snapshot waiting to be taken stops the run; the caller tries later.
+      return snapshots.exclusively(this::collect);
+    }
+    while (true) {
+      try {
+        return snapshots.exclusively(this::collect);
+      } catch (Pacer.GaveWayException e) {
+        // Asked for: the snapshot is taken first (a mounted filesystem must not wait out a whole
+        // collection for a mkdir), then the collection starts over.
+        LOG.info("collection gave way to a snapshot; starting over");
+      }
+    }
   }
 
   /**
@@ -121,8 +133,8 @@ public final class Collector {
   }
 
   private GcReport collect(List<SnapshotRecord> records) throws IOException, InterruptedException {
-    // Paced (background) runs give way to a snapshot waiting to be taken; asked-for runs do not.
-    Pacer pacer = settings.share() < 1 ? new Pacer(settings.share(), snapshots::someoneWaits) : Pacer.UNPACED;
+    // Every run gives way to a snapshot waiting to be taken, at a step where stopping is safe.
+    Pacer pacer = new Pacer(settings.share(), snapshots::someoneWaits);
     Map<String, Duration> phases = new LinkedHashMap<>();
     long started = System.nanoTime();
     long t = started;

@@ -233,4 +233,45 @@ class CollectorTest {
       assertTrue(!e.location().pack().equals(before.get(0).location().pack()), e + " moved out of the old pack");
     }
   }
+
+  @Test
+  void aSnapshotWaitingToBeTakenStopsTheCollectionWhichThenStartsOver() throws Exception {
+    byte[] content = random(6);
+    long file = write("kept", content);
+    write("gone", random(7));
+    ns.unlink(Namespace.ROOT, Name.of("gone"));
+    Thread[] taker = new Thread[1];
+    Exception[] failure = new Exception[1];
+    pending = () -> {
+      if (taker[0] == null) {
+        // Inside the collection, which holds the snapshots: a snapshot is asked for now.
+        taker[0] = new Thread(() -> {
+          try {
+            snapshots.create(Name.of("during"));
+          } catch (Exception e) {
+            failure[0] = e;
+          }
+        });
+        taker[0].start();
+        while (!snapshots.someoneWaits()) {
+          Thread.onSpinWait();
+        }
+      }
+    };
+    GcReport report = collector().run();
+    taker[0].join();
+
+    assertEquals(null, failure[0]);
+    assertEquals(Name.of("during"), snapshots.list().get(0).name(), "the snapshot was taken");
+    java.time.Instant taken = java.time.Instant.EPOCH.plusNanos(snapshots.list().get(0).createdNanos());
+    java.time.Instant collected = LastCollection.of(repo.index()).orElseThrow().finished();
+    assertTrue(taken.isBefore(collected), "the snapshot (" + taken + ") did not wait for the collection to end ("
+        + collected + ")");
+    assertTrue(report.chunksFreed() > 0, report + ": the collection started over and freed the deleted file");
+    assertTrue(repo.index().fossils(null, 1).isEmpty(), "no fossil is left");
+    assertEquals(ByteBuffer.wrap(content), ByteBuffer.wrap(read(file)));
+    TreeEntry inSnapshot = new SnapshotReader(chunks, 1 << 20)
+        .resolve(snapshots.get(Name.of("during")).root(), List.of(Name.of("kept")));
+    assertEquals(FILE, inSnapshot.inode().size());
+  }
 }
