@@ -74,13 +74,18 @@ public final class Collector {
 
   /** One collection; no snapshot is taken or deleted meanwhile, writes go on. */
   public GcReport run() throws IOException, InterruptedException {
+    return run(GcProgress.NONE);
+  }
+
+  /** One collection telling {@code progress} how far it got. */
+  public GcReport run(GcProgress progress) throws IOException, InterruptedException {
     if (settings.share() < 1) {
       // In the background: a snapshot waiting to be taken stops the run; the caller tries later.
-      return snapshots.exclusively(this::collect);
+      return snapshots.exclusively(records -> collect(records, progress));
     }
     while (true) {
       try {
-        return snapshots.exclusively(this::collect);
+        return snapshots.exclusively(records -> collect(records, progress));
       } catch (Pacer.GaveWayException e) {
         // Asked for: the snapshot is taken first (a mounted filesystem must not wait out a whole
         // collection for a mkdir), then the collection starts over.
@@ -103,7 +108,7 @@ public final class Collector {
       long bytes = 0;
       long marked;
       Map<PackNumber, Long> liveBytes = new HashMap<>();
-      try (MarkedIds ids = marker.mark(kept, Pacer.UNPACED)) {
+      try (MarkedIds ids = marker.mark(kept, Pacer.UNPACED, n -> { })) {
         marked = ids.count();
         t = lap(phases, "mark", t);
         ChunkId after = null;
@@ -132,7 +137,7 @@ public final class Collector {
     });
   }
 
-  private GcReport collect(List<SnapshotRecord> records) throws IOException, InterruptedException {
+  private GcReport collect(List<SnapshotRecord> records, GcProgress progress) throws IOException, InterruptedException {
     // Every run gives way to a snapshot waiting to be taken, at a step where stopping is safe.
     Pacer pacer = new Pacer(settings.share(), snapshots::someoneWaits);
     Map<String, Duration> phases = new LinkedHashMap<>();
@@ -146,10 +151,11 @@ public final class Collector {
     t = lap(phases, "epoch", t);
 
     long marked;
-    try (MarkedIds ids = marker.mark(records, pacer)) {
+    long chunkEntries = index.counts().chunks();
+    try (MarkedIds ids = marker.mark(records, pacer, n -> progress.update("mark", n, -1))) {
       marked = ids.count();
       t = lap(phases, "mark", t);
-      fossilize(ids, epoch, pacer);
+      fossilize(ids, epoch, pacer, n -> progress.update("set aside", n, chunkEntries));
       t = lap(phases, "set aside", t);
     }
     // Writes that deduplicated against a chunk before it was set aside commit their extents now.
@@ -158,14 +164,14 @@ public final class Collector {
     t = lap(phases, "barrier", t);
 
     long[] freed;
-    try (MarkedIds ids = marker.mark(records, pacer)) {
+    try (MarkedIds ids = marker.mark(records, pacer, n -> progress.update("mark again", n, marked))) {
       t = lap(phases, "mark again", t);
-      freed = bury(ids, pacer);
+      freed = bury(ids, pacer, n -> progress.update("bury", n, -1));
     }
     index.sync();
     t = lap(phases, "bury", t);
 
-    PackOutcome outcome = deletePacks(epoch, pacer);
+    PackOutcome outcome = deletePacks(epoch, pacer, (done, total) -> progress.update("packs", done, total));
     lap(phases, "packs", t);
     GcReport report = new GcReport(marked, freed[0], freed[1], outcome.deleted, outcome.orphans, outcome.bytesOnDisk,
         outcome.rewritten, phases);
@@ -188,9 +194,11 @@ public final class Collector {
   }
 
   /** Sets aside every unreferenced chunk of a pack written before the epoch. */
-  private void fossilize(MarkedIds referenced, long epoch, Pacer pacer) throws IOException, InterruptedException {
+  private void fossilize(MarkedIds referenced, long epoch, Pacer pacer, java.util.function.LongConsumer swept)
+      throws IOException, InterruptedException {
     List<ChunkEntry> batch = new ArrayList<>();
     ChunkId after = null;
+    long done = 0;
     for (List<ChunkEntry> page; !(page = index.chunks(after, settings.batch())).isEmpty(); ) {
       for (ChunkEntry e : page) {
         if (e.location().pack().value() < epoch && !referenced.contains(e.id())) {
@@ -202,13 +210,17 @@ public final class Collector {
         index.fossilize(batch);
         batch.clear();
       }
+      done += page.size();
+      swept.accept(done);
       pacer.step();
     }
     index.fossilize(batch);
   }
 
   /** Puts referenced fossils back and deletes the rest; returns the chunks and stored bytes freed. */
-  private long[] bury(MarkedIds referenced, Pacer pacer) throws IOException, InterruptedException {
+  private long[] bury(MarkedIds referenced, Pacer pacer, java.util.function.LongConsumer buried)
+      throws IOException, InterruptedException {
+    long done = 0;
     long chunks = 0;
     long bytes = 0;
     ChunkId after = null;
@@ -227,6 +239,8 @@ public final class Collector {
       after = page.get(page.size() - 1).id();
       index.restoreFossils(back);
       index.buryFossils(dead);
+      done += page.size();
+      buried.accept(done);
       pacer.step();
     }
     return new long[] {chunks, bytes};
@@ -238,7 +252,12 @@ public final class Collector {
    * Rewrites the packs before the epoch whose live bytes fell below the rewrite threshold, deletes
    * those no chunk names any more, and pack files no entry names that earlier processes left.
    */
-  private PackOutcome deletePacks(long epoch, Pacer pacer) throws IOException, InterruptedException {
+  /** Packs handled so far, of how many. */
+  private interface PackCount {
+    void handled(long done, long total);
+  }
+
+  private PackOutcome deletePacks(long epoch, Pacer pacer, PackCount count) throws IOException, InterruptedException {
     Map<PackNumber, Long> liveBytes = new HashMap<>();
     ChunkId after = null;
     for (List<ChunkEntry> page; !(page = index.chunks(after, settings.batch())).isEmpty(); ) {
@@ -267,6 +286,7 @@ public final class Collector {
     for (PackNumber p : worthRewriting) {
       bytesOnDisk += rewriter.rewrite(p);
       rewritten++;
+      count.handled(rewritten, worthRewriting.size() + empty.size());
       pacer.step();
     }
     for (PackNumber p : empty) {
@@ -277,6 +297,7 @@ public final class Collector {
     for (PackNumber p : empty) {
       bytesOnDisk += deleteFile(p);
     }
+    count.handled(rewritten + empty.size(), worthRewriting.size() + empty.size());
     long orphans = 0;
     for (PackNumber p : packs.list()) {
       if (!entries.containsKey(p) && p.value() < pipeline.firstPackOfThisProcess()) {

@@ -34,7 +34,9 @@ final class ReferenceMarker {
   /** Ids handed to the sort between two steps of the pacer. */
   private static final int PACE_EVERY = 1 << 14;
 
-  MarkedIds mark(List<SnapshotRecord> snapshots, Pacer pacer) throws IOException {
+  /** Marks; {@code marked} hears the number of references emitted so far, every few thousand. */
+  MarkedIds mark(List<SnapshotRecord> snapshots, Pacer pacer, java.util.function.LongConsumer marked)
+      throws IOException {
     ExternalSorter sorter = new ExternalSorter(ChunkId.LENGTH, settings.memoryBytes(), settings.tempDirectory());
     try {
       long[] count = {0};
@@ -42,6 +44,7 @@ final class ReferenceMarker {
       io.dedupfs.store.chunk.ChunkIdSink sink = id -> {
         sorter.add(id.toBytes());
         if (++count[0] % PACE_EVERY == 0) {
+          marked.accept(count[0]);
           pace(pacer);
         }
       };

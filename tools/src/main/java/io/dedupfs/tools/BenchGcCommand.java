@@ -1,5 +1,6 @@
 package io.dedupfs.tools;
 
+import io.dedupfs.gc.GcProgress;
 import io.dedupfs.gc.GcReport;
 import io.dedupfs.store.chunk.ChunkEncoding;
 import io.dedupfs.store.chunk.ChunkId;
@@ -98,7 +99,7 @@ final class BenchGcCommand implements Callable<Integer> {
     try (ProcessMemory rss = new ProcessMemory(); OpenRepository open = OpenRepository.open(repo)) {
       long before = rss.peakRssAnon();
       long total = open.repository().index().counts().chunks();
-      GcReport report = open.operations().collectGarbage(memory);
+      GcReport report = open.operations().collectGarbage(memory, GcProgress.NONE);
       System.out.printf(Locale.ROOT, "collected  %,d chunks freed of %,d (%,d references marked) in %.1f s%n",
           report.chunksFreed(), total, report.markedReferences(),
           report.phases().values().stream().mapToLong(Duration::toNanos).sum() / 1e9);

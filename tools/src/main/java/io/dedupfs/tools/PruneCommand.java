@@ -1,5 +1,6 @@
 package io.dedupfs.tools;
 
+import io.dedupfs.gc.GcProgress;
 import io.dedupfs.gc.GcReport;
 import io.dedupfs.gc.retention.Candidate;
 import io.dedupfs.gc.retention.Decision;
@@ -116,7 +117,16 @@ final class PruneCommand implements Callable<Integer> {
     for (Long n : removed) {
       ops.delete(byNumber.get(n).name());
     }
-    System.out.print(GcCommand.summary(ops.collectGarbage(memory)));
+    GcProgress progress = TerminalProgress.forTerminal();
+    GcReport report;
+    try {
+      report = ops.collectGarbage(memory, progress);
+    } finally {
+      if (progress instanceof TerminalProgress bars) {
+        bars.close();
+      }
+    }
+    System.out.print(GcCommand.summary(report));
     return 0;
   }
 }

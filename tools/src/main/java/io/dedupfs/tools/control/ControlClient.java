@@ -1,5 +1,6 @@
 package io.dedupfs.tools.control;
 
+import io.dedupfs.gc.GcProgress;
 import io.dedupfs.gc.GcReport;
 import io.dedupfs.store.namespace.Name;
 import java.io.BufferedInputStream;
@@ -62,8 +63,8 @@ public final class ControlClient implements RepositoryOperations, AutoCloseable 
   }
 
   @Override
-  public GcReport collectGarbage(long memoryBytes) throws IOException {
-    return ControlProtocol.parseReport(one(request(null, ControlProtocol.GC, Long.toString(memoryBytes))));
+  public GcReport collectGarbage(long memoryBytes, GcProgress progress) throws IOException {
+    return ControlProtocol.parseReport(one(request(null, progress, ControlProtocol.GC, Long.toString(memoryBytes))));
   }
 
   @Override
@@ -89,8 +90,15 @@ public final class ControlClient implements RepositoryOperations, AutoCloseable 
     request(name, ControlProtocol.DELETE, ControlProtocol.hex(name));
   }
 
-  /** Sends one request about {@code subject} (null if none) and returns the lines of its answer before ok. */
-  private synchronized List<String> request(Name subject, String... fields) throws IOException {
+  private List<String> request(Name subject, String... fields) throws IOException {
+    return request(subject, GcProgress.NONE, fields);
+  }
+
+  /**
+   * Sends one request about {@code subject} (null if none) and returns the lines of its answer
+   * before ok; progress lines on the way go to {@code progress}.
+   */
+  private synchronized List<String> request(Name subject, GcProgress progress, String... fields) throws IOException {
     out.write(ControlProtocol.encode(String.join(" ", fields)));
     List<String> records = new ArrayList<>();
     for (String line = ControlProtocol.readLine(in); ; line = ControlProtocol.readLine(in)) {
@@ -102,6 +110,10 @@ public final class ControlClient implements RepositoryOperations, AutoCloseable 
       }
       if (line.startsWith(ControlProtocol.ERROR + " ")) {
         throw ControlProtocol.failure(line, subject);
+      }
+      if (line.startsWith(ControlProtocol.PROGRESS + " ")) {
+        ControlProtocol.parseProgress(line, progress);
+        continue;
       }
       records.add(line);
     }

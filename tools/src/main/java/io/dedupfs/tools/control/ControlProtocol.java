@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import io.dedupfs.gc.GcProgress;
 import io.dedupfs.gc.GcReport;
 import io.dedupfs.gc.LastCollection;
 import java.time.Duration;
@@ -36,6 +37,7 @@ final class ControlProtocol {
   static final String GC_ESTIMATE = "gc-estimate";
   static final String REPORT = "gc-report";
   static final String STATS = "stats";
+  static final String PROGRESS = "progress";
   /** A list of no snapshot numbers: a field is never empty. */
   private static final String NONE = "-";
   static final String OK = "ok";
@@ -139,6 +141,20 @@ final class ControlProtocol {
       return new RepositoryStats(Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[4]), gc);
     } catch (IllegalArgumentException e) {
       throw new ProtocolException("not a stats line: " + line);
+    }
+  }
+
+  /** {@code progress PHASE DONE TOTAL}: a line sent before the answer of a long request. */
+  static String progressLine(String phase, long done, long total) {
+    return String.join(" ", PROGRESS, phase.replace(' ', '-'), Long.toString(done), Long.toString(total));
+  }
+
+  static void parseProgress(String line, GcProgress progress) throws ProtocolException {
+    String[] f = line.split(" ", -1);
+    try {
+      progress.update(f[1].replace('-', ' '), Long.parseLong(f[2]), Long.parseLong(f[3]));
+    } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
+      throw new ProtocolException("not a progress line: " + line);
     }
   }
 

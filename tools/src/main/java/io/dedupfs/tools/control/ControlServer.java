@@ -149,7 +149,11 @@ public final class ControlServer implements AutoCloseable {
         OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel));
         try {
           for (String request = ControlProtocol.readLine(in); request != null; request = ControlProtocol.readLine(in)) {
-            for (String line : handler.answer(request)) {
+            RequestHandler.EarlyLines early = line -> {
+              out.write(ControlProtocol.encode(line));
+              out.flush();
+            };
+            for (String line : handler.answer(request, early)) {
               out.write(ControlProtocol.encode(line));
             }
             out.flush();

@@ -1,6 +1,7 @@
 package io.dedupfs.tools.control;
 
 import io.dedupfs.gc.Collector;
+import io.dedupfs.gc.GcProgress;
 import io.dedupfs.gc.GcReport;
 import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.namespace.Name;
@@ -24,8 +25,8 @@ public interface RepositoryOperations {
   /** @throws java.nio.file.NoSuchFileException if no snapshot has that name */
   void delete(Name name) throws IOException;
 
-  /** Runs the collector with a sort budget of {@code memoryBytes}. */
-  GcReport collectGarbage(long memoryBytes) throws IOException, InterruptedException;
+  /** Runs the collector with a sort budget of {@code memoryBytes}, telling {@code progress} how far it got. */
+  GcReport collectGarbage(long memoryBytes, GcProgress progress) throws IOException, InterruptedException;
 
   /**
    * What {@link #collectGarbage} would free after deleting the snapshots numbered {@code
@@ -51,8 +52,8 @@ public interface RepositoryOperations {
       }
 
       @Override
-      public GcReport collectGarbage(long memoryBytes) throws IOException, InterruptedException {
-        return collectors.withMemory(memoryBytes).run();
+      public GcReport collectGarbage(long memoryBytes, GcProgress progress) throws IOException, InterruptedException {
+        return collectors.withMemory(memoryBytes).run(progress);
       }
 
       @Override

@@ -1,5 +1,6 @@
 package io.dedupfs.tools.control;
 
+import io.dedupfs.gc.GcProgress;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,10 +17,19 @@ final class RequestHandler {
     this.snapshots = snapshots;
   }
 
-  /** The answer to {@code request}: record lines then {@code ok}, or one error line. */
-  List<String> answer(String request) {
+  /** Where lines sent before the answer (progress) go, as they come. */
+  @FunctionalInterface
+  interface EarlyLines {
+    void send(String line) throws IOException;
+  }
+
+  /**
+   * The answer to {@code request}: record lines then {@code ok}, or one error line; a long
+   * request sends progress lines to {@code early} meanwhile.
+   */
+  List<String> answer(String request, EarlyLines early) {
     try {
-      List<String> lines = new ArrayList<>(carryOut(request.split(" ", -1)));
+      List<String> lines = new ArrayList<>(carryOut(request.split(" ", -1), early));
       lines.add(ControlProtocol.OK);
       return lines;
     } catch (InterruptedException e) {
@@ -35,7 +45,7 @@ final class RequestHandler {
     }
   }
 
-  private List<String> carryOut(String[] fields) throws IOException, InterruptedException {
+  private List<String> carryOut(String[] fields, EarlyLines early) throws IOException, InterruptedException {
     switch (fields[0]) {
       case ControlProtocol.CREATE -> {
         expectArguments(fields, 1);
@@ -52,7 +62,15 @@ final class RequestHandler {
       }
       case ControlProtocol.GC -> {
         expectArguments(fields, 1);
-        return List.of(ControlProtocol.reportLine(snapshots.collectGarbage(Long.parseLong(fields[1]))));
+        GcProgress progress = (phase, done, total) -> {
+          try {
+            early.send(ControlProtocol.progressLine(phase, done, total));
+          } catch (IOException e) {
+            // The client went away: the collection goes on, it is safe either way.
+            LOG.debug("progress not sent", e);
+          }
+        };
+        return List.of(ControlProtocol.reportLine(snapshots.collectGarbage(Long.parseLong(fields[1]), progress)));
       }
       case ControlProtocol.GC_ESTIMATE -> {
         expectArguments(fields, 2);

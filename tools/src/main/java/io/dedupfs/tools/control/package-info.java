@@ -24,7 +24,8 @@
  * snapshot-create NAME     take a snapshot of the live tree named NAME; answered by its record
  * snapshot-list            answered by every snapshot's record, oldest (lowest number) first
  * snapshot-delete NAME     delete the snapshot named NAME; answered by no record
- * gc MEMORY                run the collector with a sort budget of MEMORY bytes; answered by a report
+ * gc MEMORY                run the collector with a sort budget of MEMORY bytes; answered by progress
+ *                          lines as it goes, then a report
  * gc-estimate MEMORY NUMS  what gc would free were the snapshots numbered NUMS (comma-separated,
  *                          or - for none) deleted first; changes nothing; answered by a report
  * stats                    answered by a stats line
@@ -37,6 +38,7 @@
  * <pre>
  * snapshot NUMBER NAME CREATED BYTES FILES DIRECTORIES
  * stats SNAPSHOTS CHUNKS PACKS PACK_BYTES [FINISHED_MS TOOK_NS BACKGROUND CHUNKS_FREED BYTES_FREED PACKS_DELETED PACKS_REWRITTEN DISK_BYTES_FREED]
+ * progress PHASE DONE TOTAL     (before the answer of gc; TOTAL -1 when not known)
  * gc-report MARKED CHUNKS_FREED BYTES_FREED PACKS_DELETED ORPHANS DISK_BYTES_FREED PACKS_REWRITTEN PHASE=NANOS...
  * ok
  * error KIND MESSAGE

@@ -91,7 +91,9 @@ class ControlServerTest {
       namespace.rmdir(Namespace.ROOT, Name.of("dir"));
       GcReport estimate = client.estimateGarbage(1 << 20, java.util.Set.of(client.list().get(0).number()));
       client.delete(Name.of("s1"));
-      GcReport report = client.collectGarbage(1 << 20);
+      List<String> phases = new ArrayList<>();
+      GcReport report = client.collectGarbage(1 << 20, (phase, done, total) -> phases.add(phase));
+      assertTrue(phases.containsAll(List.of("set aside", "bury", "packs")), "progress came through: " + phases);
       assertEquals(estimate.chunksFreed(), report.chunksFreed(), "the estimate foresaw what the run freed");
       assertTrue(report.chunksFreed() > 0, report + " freed s1's tree nodes");
       RepositoryStats stats = client.stats();
