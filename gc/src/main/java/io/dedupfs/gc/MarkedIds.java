@@ -44,6 +44,14 @@ final class MarkedIds implements AutoCloseable {
     return !exhausted && Arrays.equals(current, wanted);
   }
 
+  /** The next marked id in order, or null after the last (not to be mixed with {@link #contains}). */
+  ChunkId next() throws IOException {
+    if (!keys.next()) {
+      return null;
+    }
+    return ChunkId.read(keys.key());
+  }
+
   private void advance() throws IOException {
     if (keys.next()) {
       ByteBuffer k = keys.key();

@@ -2,6 +2,7 @@ package io.dedupfs.tools;
 
 import io.dedupfs.fs.LiveFileSystem;
 import io.dedupfs.gc.BackgroundCollector;
+import io.dedupfs.gc.Checker;
 import io.dedupfs.gc.Collector;
 import io.dedupfs.gc.GcSettings;
 import io.dedupfs.fs.fuse.FuseAdapter;
@@ -142,7 +143,8 @@ final class MountCommand implements Callable<Integer> {
             BACKGROUND_GC_DELAY_MILLIS);
         fs.snapshots().whenDeleted(background::snapshotDeleted);
         ControlServer control = ControlServer.start(ControlServer.socketOf(repo),
-            RepositoryOperations.of(repository.index(), fs.snapshots(), collectors));
+            RepositoryOperations.of(repository.index(), fs.snapshots(), collectors, () -> new Checker(repository,
+                namespace, fs.snapshots(), chunks, snapshotReader, GcSettings.defaults(repo))));
         try (control; background) {
           FuseAdapter adapter = new FuseAdapter(fs, "dedupfs");
           FuseMount mount = FuseMount.mount(adapter, mnt, repo.toString(), isRoot(), fuseOptions, MOUNT_TIMEOUT);

@@ -1,5 +1,6 @@
 package io.dedupfs.tools;
 
+import io.dedupfs.gc.Checker;
 import io.dedupfs.gc.Collector;
 import io.dedupfs.gc.GcSettings;
 import io.dedupfs.store.ingest.IngestPipeline;
@@ -87,8 +88,11 @@ final class OpenRepository implements AutoCloseable {
 
   /** Snapshots and collections carried out on this repository, in this process. */
   RepositoryOperations operations() {
-    return RepositoryOperations.of(repository.index(), snapshots, memory -> new Collector(repository, namespace, pipeline, snapshots,
-        new SnapshotReader(chunks, TREE_CACHE_BYTES), () -> {}, GcSettings.defaults(repository.path()).withMemory(memory)));
+    SnapshotReader trees = new SnapshotReader(chunks, TREE_CACHE_BYTES);
+    GcSettings settings = GcSettings.defaults(repository.path());
+    return RepositoryOperations.of(repository.index(), snapshots,
+        memory -> new Collector(repository, namespace, pipeline, snapshots, trees, () -> {}, settings.withMemory(memory)),
+        () -> new Checker(repository, namespace, snapshots, chunks, trees, settings));
   }
 
   /** Closes the pipeline (committing what it holds), then the repository, even if the first fails. */

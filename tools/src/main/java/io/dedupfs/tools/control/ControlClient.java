@@ -1,5 +1,6 @@
 package io.dedupfs.tools.control;
 
+import io.dedupfs.gc.CheckReport;
 import io.dedupfs.gc.GcProgress;
 import io.dedupfs.gc.GcReport;
 import io.dedupfs.store.namespace.Name;
@@ -76,6 +77,11 @@ public final class ControlClient implements RepositoryOperations, AutoCloseable 
   @Override
   public RepositoryStats stats() throws IOException {
     return ControlProtocol.parseStats(one(request(null, ControlProtocol.STATS)));
+  }
+
+  @Override
+  public CheckReport check(boolean readData) throws IOException {
+    return ControlProtocol.parseCheck(request(null, ControlProtocol.CHECK, readData ? "1" : "0"));
   }
 
   private String one(List<String> lines) throws ProtocolException {

@@ -10,12 +10,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import io.dedupfs.gc.CheckReport;
 import io.dedupfs.gc.GcProgress;
 import io.dedupfs.gc.GcReport;
 import io.dedupfs.gc.LastCollection;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -38,6 +40,9 @@ final class ControlProtocol {
   static final String REPORT = "gc-report";
   static final String STATS = "stats";
   static final String PROGRESS = "progress";
+  static final String CHECK = "check";
+  static final String PROBLEM = "problem";
+  static final String CHECK_REPORT = "check-report";
   /** A list of no snapshot numbers: a field is never empty. */
   private static final String NONE = "-";
   static final String OK = "ok";
@@ -156,6 +161,33 @@ final class ControlProtocol {
     } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
       throw new ProtocolException("not a progress line: " + line);
     }
+  }
+
+  /** {@code problem TEXT} lines, then {@code check-report PACKS CHUNKS REFERENCES READ PROBLEM_COUNT}. */
+  static List<String> checkLines(CheckReport r) {
+    List<String> lines = new java.util.ArrayList<>();
+    r.problems().forEach(p -> lines.add(PROBLEM + " " + p.replace('\n', ' ')));
+    lines.add(String.join(" ", CHECK_REPORT, Long.toString(r.packs()), Long.toString(r.chunks()),
+        Long.toString(r.references()), Long.toString(r.chunksRead()), Long.toString(r.problemCount())));
+    return lines;
+  }
+
+  static CheckReport parseCheck(List<String> lines) throws ProtocolException {
+    List<String> problems = new java.util.ArrayList<>();
+    for (String line : lines) {
+      if (line.startsWith(PROBLEM + " ")) {
+        problems.add(line.substring(PROBLEM.length() + 1));
+      } else if (line.startsWith(CHECK_REPORT + " ")) {
+        String[] f = line.split(" ", -1);
+        try {
+          return new CheckReport(Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[4]),
+              Long.parseLong(f[5]), problems);
+        } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
+          throw new ProtocolException("not a check report: " + line);
+        }
+      }
+    }
+    throw new ProtocolException("the answer to check has no report");
   }
 
   /** Snapshot numbers as one field: comma-separated, or {@code -} for none. */

@@ -1,5 +1,7 @@
 package io.dedupfs.tools.control;
 
+import io.dedupfs.gc.CheckReport;
+import io.dedupfs.gc.Checker;
 import io.dedupfs.gc.Collector;
 import io.dedupfs.gc.GcProgress;
 import io.dedupfs.gc.GcReport;
@@ -34,6 +36,9 @@ public interface RepositoryOperations {
    */
   GcReport estimateGarbage(long memoryBytes, Set<Long> withoutSnapshots) throws IOException, InterruptedException;
 
+  /** Checks the repository's invariants, reading every chunk too if {@code readData}. */
+  CheckReport check(boolean readData) throws IOException, InterruptedException;
+
   /** What the repository holds and when it was last collected. */
   RepositoryStats stats() throws IOException;
 
@@ -44,8 +49,14 @@ public interface RepositoryOperations {
   }
 
   /** The operations carried out in this process on {@code index}, {@code snapshots} and with {@code collectors}. */
-  static RepositoryOperations of(ChunkIndex index, Snapshots snapshots, Collectors collectors) {
+  static RepositoryOperations of(ChunkIndex index, Snapshots snapshots, Collectors collectors,
+      java.util.function.Supplier<Checker> checkers) {
     return new RepositoryOperations() {
+      @Override
+      public CheckReport check(boolean readData) throws IOException, InterruptedException {
+        return checkers.get().run(readData);
+      }
+
       @Override
       public RepositoryStats stats() throws IOException {
         return RepositoryStats.of(index, snapshots.list().size());

@@ -77,6 +77,10 @@ final class RequestHandler {
         return List.of(ControlProtocol.reportLine(
             snapshots.estimateGarbage(Long.parseLong(fields[1]), ControlProtocol.parseNumbers(fields[2]))));
       }
+      case ControlProtocol.CHECK -> {
+        expectArguments(fields, 1);
+        return ControlProtocol.checkLines(snapshots.check(fields[1].equals("1")));
+      }
       case ControlProtocol.STATS -> {
         expectArguments(fields, 0);
         return List.of(ControlProtocol.statsLine(snapshots.stats()));

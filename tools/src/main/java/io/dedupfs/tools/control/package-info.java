@@ -29,6 +29,8 @@
  * gc-estimate MEMORY NUMS  what gc would free were the snapshots numbered NUMS (comma-separated,
  *                          or - for none) deleted first; changes nothing; answered by a report
  * stats                    answered by a stats line
+ * check READ_DATA          check the repository (READ_DATA 1: every chunk read too); answered by
+ *                          problem lines (at most 100) and a check report
  * </pre>
  *
  * <h2>Answers</h2>
@@ -38,6 +40,8 @@
  * <pre>
  * snapshot NUMBER NAME CREATED BYTES FILES DIRECTORIES
  * stats SNAPSHOTS CHUNKS PACKS PACK_BYTES [FINISHED_MS TOOK_NS BACKGROUND CHUNKS_FREED BYTES_FREED PACKS_DELETED PACKS_REWRITTEN DISK_BYTES_FREED]
+ * problem TEXT
+ * check-report PACKS CHUNKS REFERENCES CHUNKS_READ PROBLEM_COUNT
  * progress PHASE DONE TOTAL     (before the answer of gc; TOTAL -1 when not known)
  * gc-report MARKED CHUNKS_FREED BYTES_FREED PACKS_DELETED ORPHANS DISK_BYTES_FREED PACKS_REWRITTEN PHASE=NANOS...
  * ok

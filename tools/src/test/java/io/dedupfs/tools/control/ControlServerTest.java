@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dedupfs.gc.Checker;
 import io.dedupfs.gc.Collector;
 import io.dedupfs.gc.GcReport;
 import io.dedupfs.gc.GcSettings;
@@ -70,9 +71,12 @@ class ControlServerTest {
   }
 
   private RepositoryOperations operations() {
-    return RepositoryOperations.of(repository.index(), snapshots, memory -> new Collector(repository, namespace, pipeline, snapshots,
-        new SnapshotReader(new ChunkReader(repository.index(), repository.packs()), 1 << 20), () -> {},
-        GcSettings.defaults(repository.path()).withMemory(memory)));
+    ChunkReader chunks = new ChunkReader(repository.index(), repository.packs());
+    SnapshotReader trees = new SnapshotReader(chunks, 1 << 20);
+    GcSettings settings = GcSettings.defaults(repository.path());
+    return RepositoryOperations.of(repository.index(), snapshots,
+        memory -> new Collector(repository, namespace, pipeline, snapshots, trees, () -> {}, settings.withMemory(memory)),
+        () -> new Checker(repository, namespace, snapshots, chunks, trees, settings));
   }
 
   @AfterEach
@@ -100,6 +104,9 @@ class ControlServerTest {
       assertEquals(0, stats.snapshots());
       assertEquals(report.chunksFreed(), stats.lastGc().orElseThrow().chunksFreed());
       assertEquals(stats, operations().stats(), "the same as in the process");
+      io.dedupfs.gc.CheckReport check = client.check(true);
+      assertTrue(check.clean(), check.problems().toString());
+      assertEquals(check.chunks(), check.chunksRead(), "every chunk read");
     }
   }
 

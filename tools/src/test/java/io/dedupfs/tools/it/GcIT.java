@@ -50,6 +50,11 @@ class GcIT {
     }
   }
 
+  private void assertChecked() throws Exception {
+    Mounted.Result check = Mounted.dedupfs("check", fs.repository.toString(), "--read-data");
+    assertEquals(0, check.exit(), "dedupfs check --read-data: " + check.output());
+  }
+
   private void assertKept(Path src, Path expected, List<String> kept) throws Exception {
     for (String s : kept) {
       Path snapshot = fs.mountpoint.resolve(".snapshots").resolve(s).resolve("tree");
@@ -100,6 +105,7 @@ class GcIT {
     long after = packBytes();
     assertTrue(after < before, "pack files shrank: " + before + " bytes before prune, " + after + " after");
 
+    assertChecked();
     fs.unmount();
     fs.mount();
     assertKept(src, expected, kept);
@@ -137,6 +143,7 @@ class GcIT {
       gc.waitFor(1, TimeUnit.MINUTES);
       fs.mount();
       assertKept(src, expected, kept);
+      assertChecked();
     }
     fs.unmount();
     Mounted.Result gc = Mounted.dedupfs("gc", fs.repository.toString());

@@ -1,0 +1,123 @@
+package io.dedupfs.gc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dedupfs.store.file.FileWriter;
+import io.dedupfs.store.index.ChunkIndex.ChunkEntry;
+import io.dedupfs.store.ingest.IngestPipeline;
+import io.dedupfs.store.ingest.IngestSettings;
+import io.dedupfs.store.namespace.Mode;
+import io.dedupfs.store.namespace.Name;
+import io.dedupfs.store.namespace.Namespace;
+import io.dedupfs.store.read.ChunkReader;
+import io.dedupfs.store.repo.ChunkerParameters;
+import io.dedupfs.store.repo.Compression;
+import io.dedupfs.store.repo.Repository;
+import io.dedupfs.store.repo.RepositoryConfig;
+import io.dedupfs.store.snapshot.SnapshotReader;
+import io.dedupfs.store.snapshot.Snapshots;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** dedupfs check on a real repository: clean when intact, each kind of damage reported. */
+class CheckerTest {
+  @TempDir Path tmp;
+  private Repository repo;
+  private IngestPipeline pipeline;
+  private ChunkReader chunks;
+  private Namespace ns;
+  private Snapshots snapshots;
+
+  @BeforeEach
+  void open() throws Exception {
+    repo = Repository.init(tmp.resolve("repo"),
+        RepositoryConfig.create(new ChunkerParameters(16 << 10, 64 << 10, 256 << 10), Compression.DEFAULT),
+        Repository.OpenOptions.DEFAULT);
+    pipeline = new IngestPipeline(repo, new IngestSettings(16 << 20, 2, Duration.ofMillis(100), 4), Clock.systemUTC());
+    chunks = new ChunkReader(repo.index(), repo.packs());
+    ns = Namespace.open(repo.index(), Clock.systemUTC());
+    snapshots = Snapshots.open(repo, ns, pipeline, () -> {});
+    byte[] content = new byte[1 << 20];
+    new Random(1).nextBytes(content);
+    long inode = ns.mknod(Namespace.ROOT, Name.of("f"), Mode.S_IFREG | 0644, 0, 0, 0).number();
+    FileWriter w = new FileWriter(inode, 0, ns, pipeline);
+    w.write(0, ByteBuffer.wrap(content));
+    w.flush();
+    snapshots.create(Name.of("s1"));
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    pipeline.close();
+    chunks.close();
+    repo.close();
+  }
+
+  private CheckReport check(boolean readData) throws Exception {
+    return new Checker(repo, ns, snapshots, chunks, new SnapshotReader(chunks, 1 << 20), GcSettings.defaults(tmp))
+        .run(readData);
+  }
+
+  private Path onlyPackFile() throws Exception {
+    try (Stream<Path> files = Files.walk(repo.path().resolve("packs"))) {
+      return files.filter(Files::isRegularFile).findFirst().orElseThrow();
+    }
+  }
+
+  @Test
+  void anIntactRepositoryIsClean() throws Exception {
+    CheckReport r = check(true);
+    assertTrue(r.clean(), r.problems().toString());
+    assertEquals(r.chunks(), r.chunksRead());
+    assertTrue(r.references() > r.chunks() / 2, r + " counted the live tree's and the snapshot's references");
+  }
+
+  @Test
+  void aFlippedByteInAChunkIsFoundByReadingTheData() throws Exception {
+    ChunkEntry first = repo.index().chunks(null, 1).get(0);
+    Path pack = repo.path().resolve("packs").resolve(first.location().pack().directoryName())
+        .resolve(first.location().pack().fileName());
+    try (RandomAccessFile f = new RandomAccessFile(pack.toFile(), "rw")) {
+      long at = first.location().offset() + first.location().storedLength() / 2;
+      f.seek(at);
+      int b = f.read();
+      f.seek(at);
+      f.write(b ^ 0xff);
+    }
+    assertTrue(check(false).clean(), "without reading data the pack still looks whole");
+    CheckReport r = check(true);
+    assertFalse(r.clean());
+    assertTrue(r.problems().get(0).contains(first.id().toString()), r.problems().toString());
+  }
+
+  @Test
+  void aMissingPackIsReportedNotThrown() throws Exception {
+    Files.delete(onlyPackFile());
+    CheckReport r = check(false);
+    assertFalse(r.clean());
+    assertTrue(r.problems().stream().anyMatch(p -> p.contains("file is missing")), r.problems().toString());
+  }
+
+  @Test
+  void aReferencedChunkMissingFromTheIndexIsReported() throws Exception {
+    ChunkEntry first = repo.index().chunks(null, 1).get(0);
+    repo.index().fossilize(java.util.List.of(first));
+    repo.index().buryFossils(java.util.List.of(first.id()));
+    CheckReport r = check(false);
+    assertFalse(r.clean());
+    assertTrue(r.problems().stream().anyMatch(p -> p.contains(first.id() + " is referenced but not in the index")),
+        r.problems().toString());
+  }
+}
