@@ -24,7 +24,9 @@ final class Locations {
     return repository.resolve("dedupfs.log");
   }
 
+  /** $HOME, as a shell's {@code ~}; the JVM's user.home (from the password file) only without it. */
   private static Path home() {
-    return Path.of(System.getProperty("user.home"));
+    String home = System.getenv("HOME");
+    return Path.of(home != null && !home.isBlank() ? home : System.getProperty("user.home"));
   }
 }
