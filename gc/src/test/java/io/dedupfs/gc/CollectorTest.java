@@ -57,7 +57,8 @@ class CollectorTest {
     repo = Repository.init(tmp.resolve("repo"),
         RepositoryConfig.create(new ChunkerParameters(16 << 10, 64 << 10, 256 << 10), Compression.DEFAULT),
         Repository.OpenOptions.DEFAULT);
-    pipeline = new IngestPipeline(repo, new IngestSettings(16 << 20, 2, Duration.ofMillis(100), 4), Clock.systemUTC());
+    // Packs seal when a file is flushed, not by age: a slow machine must not split a file over two packs.
+    pipeline = new IngestPipeline(repo, new IngestSettings(16 << 20, 2, Duration.ofSeconds(30), 4), Clock.systemUTC());
     chunks = new ChunkReader(repo.index(), repo.packs());
     ns = Namespace.open(repo.index(), Clock.systemUTC());
     reader = new FileReader(ns, chunks, 1 << 20);
