@@ -1,5 +1,6 @@
 package io.dedupfs.tools;
 
+import io.dedupfs.store.io.FileTrees;
 import io.dedupfs.gc.GcProgress;
 import io.dedupfs.gc.GcReport;
 import io.dedupfs.store.chunk.ChunkEncoding;
@@ -26,7 +27,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -72,11 +72,7 @@ final class BenchGcCommand implements Callable<Integer> {
       setUp(dir.resolve("repo"));
       collect(dir.resolve("repo"));
     } finally {
-      try (Stream<Path> files = Files.walk(dir)) {
-        for (Path p : (Iterable<Path>) files.sorted(java.util.Comparator.reverseOrder())::iterator) {
-          Files.delete(p);
-        }
-      }
+      FileTrees.delete(dir);
     }
     return 0;
   }

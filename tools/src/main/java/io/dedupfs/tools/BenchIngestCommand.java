@@ -1,5 +1,6 @@
 package io.dedupfs.tools;
 
+import io.dedupfs.store.io.FileTrees;
 import static io.dedupfs.tools.SizeConverter.human;
 
 import io.dedupfs.store.ingest.ChunkStreamWriter;
@@ -23,7 +24,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -31,7 +31,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -81,7 +80,7 @@ final class BenchIngestCommand implements Callable<Integer> {
       print(System.out, result, memoryProbe.peakRssAnon());
     } finally {
       if (temporary) {
-        deleteTree(repoPath);
+        FileTrees.delete(repoPath);
       }
     }
     return 0;
@@ -201,14 +200,4 @@ final class BenchIngestCommand implements Callable<Integer> {
     out.println("(times are summed over each stage's threads)");
   }
 
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(root)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
-  }
 }

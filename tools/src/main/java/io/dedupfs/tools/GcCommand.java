@@ -1,6 +1,5 @@
 package io.dedupfs.tools;
 
-import io.dedupfs.gc.GcProgress;
 import io.dedupfs.gc.GcReport;
 import io.dedupfs.gc.GcSettings;
 import java.nio.file.Path;
@@ -36,13 +35,8 @@ final class GcCommand implements Callable<Integer> {
     // Checked here too, so that a bad size is a usage error before anything is opened.
     GcSettings.defaults(repository).withMemory(memory);
     GcReport report;
-    GcProgress progress = TerminalProgress.forTerminal();
-    try {
+    try (TerminalProgress progress = new TerminalProgress()) {
       report = RepositoryAccess.withOperations(repository, ops -> ops.collectGarbage(memory, progress));
-    } finally {
-      if (progress instanceof TerminalProgress bars) {
-        bars.close();
-      }
     }
     System.out.print(json ? json(report) : summary(report));
     return 0;

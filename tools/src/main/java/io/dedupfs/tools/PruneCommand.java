@@ -1,6 +1,5 @@
 package io.dedupfs.tools;
 
-import io.dedupfs.gc.GcProgress;
 import io.dedupfs.gc.GcReport;
 import io.dedupfs.gc.retention.Candidate;
 import io.dedupfs.gc.retention.Decision;
@@ -117,14 +116,9 @@ final class PruneCommand implements Callable<Integer> {
     for (Long n : removed) {
       ops.delete(byNumber.get(n).name());
     }
-    GcProgress progress = TerminalProgress.forTerminal();
     GcReport report;
-    try {
+    try (TerminalProgress progress = new TerminalProgress()) {
       report = ops.collectGarbage(memory, progress);
-    } finally {
-      if (progress instanceof TerminalProgress bars) {
-        bars.close();
-      }
     }
     System.out.print(GcCommand.summary(report));
     return 0;

@@ -10,16 +10,15 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * otherwise (scripts read the summary or {@code --json}).
  */
 final class TerminalProgress implements GcProgress, AutoCloseable {
+  private final boolean shown = System.console() != null;
   private ProgressBar bar;
   private String phase;
 
-  /** A bar on a terminal, else {@link GcProgress#NONE}. */
-  static GcProgress forTerminal() {
-    return System.console() != null ? new TerminalProgress() : GcProgress.NONE;
-  }
-
   @Override
   public void update(String newPhase, long done, long total) {
+    if (!shown) {
+      return;
+    }
     if (!newPhase.equals(phase)) {
       close();
       phase = newPhase;

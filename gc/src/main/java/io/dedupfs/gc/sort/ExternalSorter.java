@@ -1,5 +1,7 @@
 package io.dedupfs.gc.sort;
 
+import io.dedupfs.store.io.DirectBuffers;
+import io.dedupfs.store.io.FileTrees;
 import java.io.IOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -138,11 +140,7 @@ public final class ExternalSorter implements AutoCloseable {
   public static void deleteLeftovers(Path tempDirectory) throws IOException {
     try (var dirs = Files.newDirectoryStream(tempDirectory, RunFiles.PREFIX + "*")) {
       for (Path dir : dirs) {
-        try (var files = Files.walk(dir)) {
-          for (Path p : (Iterable<Path>) files.sorted(java.util.Comparator.reverseOrder())::iterator) {
-            Files.delete(p);
-          }
-        }
+        FileTrees.delete(dir);
       }
     }
   }
@@ -242,7 +240,7 @@ public final class ExternalSorter implements AutoCloseable {
         keys.close();
       }
     } finally {
-      DirectMemory.release(memory);
+      DirectBuffers.release(memory);
     }
   }
 }

@@ -1,6 +1,6 @@
 package io.dedupfs.store.ingest;
 
-import java.lang.reflect.Field;
+import io.dedupfs.store.io.DirectBuffers;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 
@@ -73,7 +73,7 @@ public final class BufferPool {
     for (int i = CLASS_COUNT - 1; i >= 0 && allocatedBytes + size > total; i--) {
       for (ByteBuffer b; allocatedBytes + size > total && (b = free[i].pollFirst()) != null; ) {
         allocatedBytes -= b.capacity();
-        DirectMemory.release(b);
+        DirectBuffers.release(b);
       }
     }
   }
@@ -90,27 +90,5 @@ public final class BufferPool {
 
   public MemoryBudget budget() {
     return budget;
-  }
-
-  /** Frees a direct buffer's memory now instead of whenever the collector gets to it. */
-  @SuppressWarnings("removal")
-  private static final class DirectMemory {
-    private static final sun.misc.Unsafe UNSAFE = unsafe();
-
-    private static sun.misc.Unsafe unsafe() {
-      try {
-        Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
-        f.setAccessible(true);
-        return (sun.misc.Unsafe) f.get(null);
-      } catch (ReflectiveOperationException e) {
-        return null;
-      }
-    }
-
-    static void release(ByteBuffer b) {
-      if (UNSAFE != null) {
-        UNSAFE.invokeCleaner(b);
-      }
-    }
   }
 }

@@ -291,13 +291,7 @@ public final class Namespace {
   public List<DirEntry> list(long directory, Name after, int limit) throws IOException {
     return index.read(tx -> {
       directory(tx, directory);
-      List<DirEntry> out = new ArrayList<>();
-      byte[] from = after == null ? null : NamespaceCodec.entryKey(directory, after);
-      for (IndexTransaction.Entry e : tx.scan(Table.DIRENTS, NamespaceCodec.prefix(directory), from, limit)) {
-        out.add(new DirEntry(NamespaceCodec.nameOf(e.key()), NamespaceCodec.direntInode(e.value()),
-            NamespaceCodec.direntType(e.value())));
-      }
-      return out;
+      return new TreeSource(tx).entries(directory, after, limit);
     });
   }
 

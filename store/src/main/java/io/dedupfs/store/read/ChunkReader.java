@@ -62,11 +62,17 @@ public final class ChunkReader implements AutoCloseable {
 
   /** Reads the chunk's plaintext into {@code dst} from its position; returns the length read. */
   public int read(ChunkId id, ByteBuffer dst) throws IOException {
-    ChunkLocation where = locate(id);
+    return readFound(id, locate(id), dst);
+  }
+
+  /**
+   * Reads from where the chunk was found; if that pack is gone, the collector moved the chunk to a
+   * new pack after the lookup, so it is looked up once more.
+   */
+  private int readFound(ChunkId id, ChunkLocation where, ByteBuffer dst) throws IOException {
     try {
       return read(id, where, dst);
     } catch (NoSuchFileException e) {
-      // The collector moved the chunk to a new pack and deleted the old one after we looked it up.
       return read(id, locate(id), dst);
     }
   }
@@ -108,7 +114,7 @@ public final class ChunkReader implements AutoCloseable {
   public byte[] readBytes(ChunkId id) throws IOException {
     ChunkLocation where = locate(id);
     ByteBuffer dst = ByteBuffer.allocateDirect(where.plainLength());
-    read(id, dst);
+    readFound(id, where, dst);
     byte[] out = new byte[where.plainLength()];
     dst.flip().get(out);
     return out;
