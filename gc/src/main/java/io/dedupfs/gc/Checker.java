@@ -1,6 +1,7 @@
 package io.dedupfs.gc;
 
 import io.dedupfs.store.chunk.ChunkId;
+import io.dedupfs.store.crypto.Encryption;
 import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.index.ChunkIndex.ChunkEntry;
 import io.dedupfs.store.index.ChunkLocation;
@@ -35,6 +36,7 @@ public final class Checker {
 
   private final ChunkIndex index;
   private final PackStorage packs;
+  private final Encryption encryption;
   private final ChunkReader chunks;
   private final Snapshots snapshots;
   private final ReferenceMarker marker;
@@ -46,6 +48,7 @@ public final class Checker {
       SnapshotReader trees, GcSettings settings) {
     this.index = repository.index();
     this.packs = repository.packs();
+    this.encryption = repository.encryption();
     this.chunks = chunks;
     this.snapshots = snapshots;
     this.marker = new ReferenceMarker(namespace, trees, settings);
@@ -93,7 +96,7 @@ public final class Checker {
         continue;
       }
       try {
-        for (PackIndexEntry c : PackReader.readIndex(packs, p)) {
+        for (PackIndexEntry c : PackReader.readIndex(packs, p, encryption)) {
           ChunkLocation expected = ChunkLocation.of(p, c);
           index.find(c.id()).filter(l -> l.pack().equals(p) && !l.equals(expected)).ifPresent(l ->
               problem("chunk " + c.id() + ": the index says " + l + ", pack " + p + " says " + expected));

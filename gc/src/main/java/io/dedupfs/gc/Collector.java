@@ -51,7 +51,7 @@ public final class Collector {
     this.snapshots = snapshots;
     this.pending = pending;
     this.marker = new ReferenceMarker(namespace, trees, settings);
-    this.rewriter = new PackRewriter(index, packs, pipeline);
+    this.rewriter = new PackRewriter(index, packs, repository.encryption(), pipeline);
     this.settings = settings;
   }
 

@@ -1,5 +1,6 @@
 package io.dedupfs.gc;
 
+import io.dedupfs.store.crypto.Encryption;
 import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.index.ChunkLocation;
 import io.dedupfs.store.index.PackCommit;
@@ -24,20 +25,23 @@ import java.util.Optional;
 final class PackRewriter {
   private final ChunkIndex index;
   private final PackStorage packs;
+  private final Encryption encryption;
   private final IngestPipeline pipeline;
 
-  PackRewriter(ChunkIndex index, PackStorage packs, IngestPipeline pipeline) {
+  /** Copies stored chunks as they are: a sealed chunk is bound to its id, not to its pack. */
+  PackRewriter(ChunkIndex index, PackStorage packs, Encryption encryption, IngestPipeline pipeline) {
     this.index = index;
     this.packs = packs;
+    this.encryption = encryption;
     this.pipeline = pipeline;
   }
 
   /** Rewrites {@code old}; returns the bytes on disk it gave back (old size minus new size). */
   long rewrite(PackNumber old) throws IOException {
     long oldSize = packs.size(old);
-    PackWriter copy = new PackWriter(pipeline.allocatePackNumber(), packs);
+    PackWriter copy = new PackWriter(pipeline.allocatePackNumber(), packs, encryption);
     try {
-      for (PackIndexEntry e : PackReader.readIndex(packs, old)) {
+      for (PackIndexEntry e : PackReader.readIndex(packs, old, encryption)) {
         Optional<ChunkLocation> now = index.find(e.id());
         // Only what the index still finds here is live; the rest is what this rewrite frees.
         if (now.isPresent() && now.get().equals(ChunkLocation.of(old, e))) {

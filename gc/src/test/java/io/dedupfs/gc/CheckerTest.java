@@ -46,7 +46,7 @@ class CheckerTest {
         RepositoryConfig.create(new ChunkerParameters(16 << 10, 64 << 10, 256 << 10), Compression.DEFAULT),
         Repository.OpenOptions.DEFAULT);
     pipeline = new IngestPipeline(repo, new IngestSettings(16 << 20, 2, Duration.ofMillis(100), 4), Clock.systemUTC());
-    chunks = new ChunkReader(repo.index(), repo.packs());
+    chunks = ChunkReader.of(repo);
     ns = Namespace.open(repo.index(), Clock.systemUTC());
     snapshots = Snapshots.open(repo, ns, pipeline, () -> {});
     byte[] content = new byte[1 << 20];

@@ -59,7 +59,7 @@ class CollectorTest {
         Repository.OpenOptions.DEFAULT);
     // Packs seal when a file is flushed, not by age: a slow machine must not split a file over two packs.
     pipeline = new IngestPipeline(repo, new IngestSettings(16 << 20, 2, Duration.ofSeconds(30), 4), Clock.systemUTC());
-    chunks = new ChunkReader(repo.index(), repo.packs());
+    chunks = ChunkReader.of(repo);
     ns = Namespace.open(repo.index(), Clock.systemUTC());
     reader = new FileReader(ns, chunks, 1 << 20);
     snapshots = Snapshots.open(repo, ns, pipeline, () -> {});

@@ -1,13 +1,14 @@
 package io.dedupfs.tools;
 
-import io.dedupfs.store.io.FileTrees;
 import io.dedupfs.gc.GcProgress;
 import io.dedupfs.gc.GcReport;
 import io.dedupfs.store.chunk.ChunkEncoding;
 import io.dedupfs.store.chunk.ChunkId;
 import io.dedupfs.store.chunk.ChunkKind;
+import io.dedupfs.store.crypto.PassphraseSource;
 import io.dedupfs.store.index.PackCommit;
 import io.dedupfs.store.index.PackRecord;
+import io.dedupfs.store.io.FileTrees;
 import io.dedupfs.store.namespace.Extent;
 import io.dedupfs.store.namespace.Mode;
 import io.dedupfs.store.namespace.Name;
@@ -80,7 +81,7 @@ final class BenchGcCommand implements Callable<Integer> {
   private void setUp(Path repo) throws Exception {
     Repository.init(repo, RepositoryConfig.create(ChunkerParameters.DEFAULT, Compression.DEFAULT),
         Repository.OpenOptions.DEFAULT).close();
-    try (OpenRepository open = OpenRepository.open(repo)) {
+    try (OpenRepository open = OpenRepository.open(repo, PassphraseSource.NONE)) {
       long t0 = System.nanoTime();
       enterChunks(open);
       long t1 = System.nanoTime();
@@ -92,7 +93,7 @@ final class BenchGcCommand implements Callable<Integer> {
   }
 
   private void collect(Path repo) throws Exception {
-    try (ProcessMemory rss = new ProcessMemory(); OpenRepository open = OpenRepository.open(repo)) {
+    try (ProcessMemory rss = new ProcessMemory(); OpenRepository open = OpenRepository.open(repo, PassphraseSource.NONE)) {
       long before = rss.peakRssAnon();
       long total = open.repository().index().counts().chunks();
       GcReport report = open.operations().collectGarbage(memory, GcProgress.NONE);

@@ -32,6 +32,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -65,6 +66,11 @@ final class BenchIngestCommand implements Callable<Integer> {
   @Option(names = "--compression", paramLabel = "zstd:LEVEL|none", description = "Compression of a new repository (default zstd:3).")
   String compression;
 
+  @Option(names = "--encrypt", description = "Make a new repository encrypted (passphrase as for init).")
+  boolean encrypt;
+
+  @Mixin PassphraseOption passphrase;
+
   @Override
   public Integer call() throws Exception {
     for (Path p : paths) {
@@ -88,11 +94,11 @@ final class BenchIngestCommand implements Callable<Integer> {
 
   private Repository openOrInit(Path path, boolean fresh) throws IOException {
     if (!fresh && Files.exists(path.resolve("config"))) {
-      return Repository.open(path, Repository.OpenOptions.DEFAULT);
+      return Repository.open(path, Repository.OpenOptions.DEFAULT.withPassphrase(passphrase.existing(path)));
     }
     RepositoryConfig config = RepositoryConfig.create(InitCommand.chunkerParameters(chunkSize),
-        compression == null ? Compression.DEFAULT : Compression.parse(compression));
-    return Repository.init(path, config, Repository.OpenOptions.DEFAULT);
+        compression == null ? Compression.DEFAULT : Compression.parse(compression), encrypt);
+    return Repository.init(path, config, Repository.OpenOptions.DEFAULT.withPassphrase(passphrase.chosen(path)));
   }
 
   private record Result(long files, long bytes, long nanos, IngestStats stats) {}

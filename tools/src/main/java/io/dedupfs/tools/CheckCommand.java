@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -20,12 +21,14 @@ final class CheckCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "REPO", description = "The repository, mounted or not.")
   Path repository;
 
+  @Mixin PassphraseOption passphrase;
+
   @Option(names = "--read-data", description = "Also read every chunk and verify it against its id.")
   boolean readData;
 
   @Override
   public Integer call() throws Exception {
-    CheckReport r = RepositoryAccess.withOperations(repository, ops -> ops.check(readData));
+    CheckReport r = RepositoryAccess.withOperations(repository, passphrase.existing(repository), ops -> ops.check(readData));
     r.problems().forEach(p -> System.out.println("problem: " + p));
     if (r.problemCount() > r.problems().size()) {
       System.out.printf(Locale.ROOT, "... and %,d more problems%n", r.problemCount() - r.problems().size());

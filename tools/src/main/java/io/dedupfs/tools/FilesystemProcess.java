@@ -4,11 +4,14 @@ import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -26,21 +29,33 @@ final class FilesystemProcess {
   private final Path mountpoint;
   private final long memory;
   private final List<String> fuseOptions;
+  /** The passphrase of an encrypted repository, or null. */
+  private final char[] passphrase;
 
-  FilesystemProcess(Path repository, Path mountpoint, long memory, List<String> fuseOptions) {
+  FilesystemProcess(Path repository, Path mountpoint, long memory, List<String> fuseOptions, char[] passphrase) {
     this.repository = repository;
     this.mountpoint = mountpoint;
     this.memory = memory;
     this.fuseOptions = fuseOptions;
+    this.passphrase = passphrase;
   }
 
   /** Starts it and returns its pid once the mount is live; throws with its reason if it fails. */
   long start() throws IOException, InterruptedException {
     Path log = Locations.logOf(repository);
+    // A passphrase goes through a pipe: the command line and the environment of a process can be read by others.
     Process process = new ProcessBuilder(command())
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+        .redirectInput(passphrase == null ? ProcessBuilder.Redirect.from(new File("/dev/null")) : ProcessBuilder.Redirect.PIPE)
         .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .start();
+    if (passphrase != null) {
+      try (Writer in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8)) {
+        in.write(passphrase);
+        in.write('\n');
+      } finally {
+        Arrays.fill(passphrase, '\0');
+      }
+    }
     String line;
     try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       line = out.readLine();
@@ -74,6 +89,9 @@ final class FilesystemProcess {
     cmd.add(Main.class.getName());
     cmd.addAll(List.of("mount", repository.toString(), mountpoint.toString(), "--memory", Long.toString(memory),
         "--foreground", "--report-ready"));
+    if (passphrase != null) {
+      cmd.add("--passphrase-stdin");
+    }
     for (String option : fuseOptions) {
       cmd.add("-o");
       cmd.add(option);

@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -23,6 +24,8 @@ final class GcCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "REPO", description = "The repository, mounted or not.")
   Path repository;
 
+  @Mixin PassphraseOption passphrase;
+
   @Option(names = "--gc-memory", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "64M",
       description = "Memory for sorting the referenced chunk ids; more spills to temporary files (default ${DEFAULT-VALUE}).")
   long memory;
@@ -36,7 +39,7 @@ final class GcCommand implements Callable<Integer> {
     GcSettings.defaults(repository).withMemory(memory);
     GcReport report;
     try (TerminalProgress progress = new TerminalProgress()) {
-      report = RepositoryAccess.withOperations(repository, ops -> ops.collectGarbage(memory, progress));
+      report = RepositoryAccess.withOperations(repository, passphrase.existing(repository), ops -> ops.collectGarbage(memory, progress));
     }
     System.out.print(json ? json(report) : summary(report));
     return 0;

@@ -7,6 +7,7 @@ import io.dedupfs.store.repo.RepositoryConfig;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -23,13 +24,21 @@ final class InitCommand implements Callable<Integer> {
   @Option(names = "--compression", paramLabel = "zstd:LEVEL|none", description = "Chunk compression (default zstd:3).")
   String compression;
 
+  @Option(names = "--encrypt", description = {
+      "Encrypt everything stored (AES-256-GCM, keyed chunk ids) under keys wrapped by a passphrase (Argon2id).",
+      "The passphrase comes from --passphrase-file, $DEDUPFS_PASSPHRASE or the terminal (typed twice)."})
+  boolean encrypt;
+
+  @Mixin PassphraseOption passphrase;
+
   @Override
   public Integer call() throws Exception {
     RepositoryConfig config = RepositoryConfig.create(chunkerParameters(chunkSize),
-        compression == null ? Compression.DEFAULT : Compression.parse(compression));
-    try (Repository repo = Repository.init(repository, config, Repository.OpenOptions.DEFAULT)) {
-      System.out.println("created repository " + repo.path().toAbsolutePath() + " (chunks "
-          + config.chunker().min() + "/" + config.chunker().avg() + "/" + config.chunker().max()
+        compression == null ? Compression.DEFAULT : Compression.parse(compression), encrypt);
+    Repository.OpenOptions options = Repository.OpenOptions.DEFAULT.withPassphrase(passphrase.chosen(repository));
+    try (Repository repo = Repository.init(repository, config, options)) {
+      System.out.println("created " + (encrypt ? "encrypted " : "") + "repository " + repo.path().toAbsolutePath()
+          + " (chunks " + config.chunker().min() + "/" + config.chunker().avg() + "/" + config.chunker().max()
           + " bytes, compression " + config.compression() + ")");
     }
     return 0;

@@ -7,6 +7,7 @@ import io.dedupfs.gc.Collector;
 import io.dedupfs.gc.GcSettings;
 import io.dedupfs.fs.fuse.FuseAdapter;
 import io.dedupfs.fs.fuse.FuseMount;
+import io.dedupfs.store.crypto.PassphraseSource;
 import io.dedupfs.store.file.FileReader;
 import io.dedupfs.store.ingest.IngestPipeline;
 import io.dedupfs.store.ingest.IngestSettings;
@@ -22,6 +23,7 @@ import io.dedupfs.tools.control.ControlServer;
 import io.dedupfs.tools.control.RepositoryOperations;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -35,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -78,6 +81,12 @@ final class MountCommand implements Callable<Integer> {
   @Option(names = "--report-ready", hidden = true)
   boolean reportReady;
 
+  /** Set by {@link FilesystemProcess}: the passphrase arrives as the first line of stdin, not on the command line. */
+  @Option(names = "--passphrase-stdin", hidden = true)
+  boolean passphraseOnStdin;
+
+  @Mixin PassphraseOption passphrase;
+
   @Override
   public Integer call() throws Exception {
     Path repo = (repository == null ? prepareDefaultRepository() : repository).toAbsolutePath().normalize();
@@ -94,7 +103,9 @@ final class MountCommand implements Callable<Integer> {
           + "); unmount it first");
     }
     if (!foreground) {
-      long pid = new FilesystemProcess(repo, mnt, memory, fuseOptions).start();
+      // Asked here, where the terminal is; the filesystem process gets it through a pipe.
+      char[] key = Repository.configOf(repo).encrypted() ? passphrase.existing(repo).passphrase() : null;
+      long pid = new FilesystemProcess(repo, mnt, memory, fuseOptions, key).start();
       System.out.println("mounted " + repo + " at " + mnt + " (process " + pid + ", log " + Locations.logOf(repo) + ")");
       return 0;
     }
@@ -128,9 +139,10 @@ final class MountCommand implements Callable<Integer> {
   /** Mounts, serves until unmounted (by umount, fusermount -u or a signal), then makes everything durable. */
   private void serve(Path repo, Path mnt) throws Exception {
     CountDownLatch closed = new CountDownLatch(1);
-    try (Repository repository = Repository.open(repo, Repository.OpenOptions.DEFAULT);
+    PassphraseSource key = passphraseOnStdin ? MountCommand::passphraseFromStdin : passphrase.existing(repo);
+    try (Repository repository = Repository.open(repo, Repository.OpenOptions.DEFAULT.withPassphrase(key));
         IngestPipeline pipeline = new IngestPipeline(repository, IngestSettings.forMemory(memory), Clock.systemUTC());
-        ChunkReader chunks = new ChunkReader(repository.index(), repository.packs())) {
+        ChunkReader chunks = ChunkReader.of(repository)) {
       Namespace namespace = Namespace.open(repository.index(), Clock.systemUTC());
       FileReader reader = new FileReader(namespace, chunks, READ_CACHE_BYTES);
       SnapshotReader snapshotReader = new SnapshotReader(chunks, TREE_CACHE_BYTES);
@@ -180,6 +192,14 @@ final class MountCommand implements Callable<Integer> {
     } else {
       System.out.println("mounted " + repo + " at " + mnt + "; unmount with dedupfs umount " + mnt);
     }
+  }
+
+  private static char[] passphraseFromStdin() throws IOException {
+    String line = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+    if (line == null || line.isEmpty()) {
+      throw new IOException("no passphrase on standard input");
+    }
+    return line.toCharArray();
   }
 
   static boolean isRoot() {

@@ -3,6 +3,7 @@ package io.dedupfs.tools;
 import io.dedupfs.gc.Checker;
 import io.dedupfs.gc.Collector;
 import io.dedupfs.gc.GcSettings;
+import io.dedupfs.store.crypto.PassphraseSource;
 import io.dedupfs.store.ingest.IngestPipeline;
 import io.dedupfs.store.ingest.IngestSettings;
 import io.dedupfs.store.namespace.Namespace;
@@ -39,12 +40,12 @@ final class OpenRepository implements AutoCloseable {
     this.pipeline = pipeline;
     this.namespace = namespace;
     this.snapshots = snapshots;
-    this.chunks = new ChunkReader(repository.index(), repository.packs());
+    this.chunks = ChunkReader.of(repository);
   }
 
   /** @throws io.dedupfs.store.RepositoryLockedException if another process has it open */
-  static OpenRepository open(Path path) throws IOException {
-    Repository repository = Repository.open(path, Repository.OpenOptions.DEFAULT);
+  static OpenRepository open(Path path, PassphraseSource passphrase) throws IOException {
+    Repository repository = Repository.open(path, Repository.OpenOptions.DEFAULT.withPassphrase(passphrase));
     try {
       IngestPipeline pipeline = new IngestPipeline(repository, IngestSettings.forMemory(MEMORY), Clock.systemUTC());
       try {

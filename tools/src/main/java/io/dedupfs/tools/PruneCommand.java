@@ -23,6 +23,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -38,6 +39,8 @@ import picocli.CommandLine.Spec;
 final class PruneCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "REPO", description = "The repository, mounted or not.")
   Path repository;
+
+  @Mixin PassphraseOption passphrase;
 
   @Option(names = "--keep-last", paramLabel = "N", description = "Keep the N newest snapshots.")
   String keepLast = "0";
@@ -75,7 +78,7 @@ final class PruneCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     policy(); // a bad or missing rule is a usage error before the repository is opened
-    return RepositoryAccess.withOperations(repository, this::prune);
+    return RepositoryAccess.withOperations(repository, passphrase.existing(repository), this::prune);
   }
 
   private RetentionPolicy policy() {

@@ -1,6 +1,7 @@
 package io.dedupfs.tools;
 
 import io.dedupfs.store.RepositoryLockedException;
+import io.dedupfs.store.crypto.PassphraseSource;
 import io.dedupfs.store.repo.Repository;
 import io.dedupfs.tools.control.ControlClient;
 import io.dedupfs.tools.control.ControlServer;
@@ -27,8 +28,12 @@ final class RepositoryAccess {
 
   private RepositoryAccess() {}
 
-  static <T> T run(Path repository, Body<ControlClient, T> mounted, Body<OpenRepository, T> unmounted)
-      throws Exception {
+  /**
+   * Runs {@code mounted} with a client of the process holding the repository, or else {@code
+   * unmounted} on the repository opened here ({@code passphrase} unlocks it if it is encrypted).
+   */
+  static <T> T run(Path repository, PassphraseSource passphrase, Body<ControlClient, T> mounted,
+      Body<OpenRepository, T> unmounted) throws Exception {
     Path socket = ControlServer.socketOf(repository);
     OptionalLong holder = Repository.openedBy(repository);
     if (holder.isPresent()) {
@@ -41,14 +46,15 @@ final class RepositoryAccess {
       // The lock file still names a process killed while holding it (the kernel released the lock):
       // opening the repository tells that apart from a live holder.
     }
-    try (OpenRepository open = open(repository, holder, socket)) {
+    try (OpenRepository open = open(repository, passphrase, holder, socket)) {
       return unmounted.apply(open);
     }
   }
 
   /** Runs {@code body} on the operations of {@code repository}, wherever they are carried out. */
-  static <T> T withOperations(Path repository, Body<RepositoryOperations, T> body) throws Exception {
-    return run(repository, body::apply, open -> body.apply(open.operations()));
+  static <T> T withOperations(Path repository, PassphraseSource passphrase, Body<RepositoryOperations, T> body)
+      throws Exception {
+    return run(repository, passphrase, body::apply, open -> body.apply(open.operations()));
   }
 
   private static ControlClient connectOrNull(Path socket) {
@@ -60,9 +66,10 @@ final class RepositoryAccess {
     }
   }
 
-  private static OpenRepository open(Path repository, OptionalLong holder, Path socket) throws IOException {
+  private static OpenRepository open(Path repository, PassphraseSource passphrase, OptionalLong holder, Path socket)
+      throws IOException {
     try {
-      return OpenRepository.open(repository);
+      return OpenRepository.open(repository, passphrase);
     } catch (RepositoryLockedException e) {
       if (holder.isEmpty()) {
         throw e;

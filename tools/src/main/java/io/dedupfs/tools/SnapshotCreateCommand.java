@@ -12,6 +12,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code dedupfs snapshot create}: takes a snapshot of the live tree. */
@@ -24,6 +25,8 @@ final class SnapshotCreateCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "REPO", description = "The repository, mounted or not.")
   Path repository;
 
+  @Mixin PassphraseOption passphrase;
+
   @Parameters(index = "1", arity = "0..1", paramLabel = "NAME", converter = NameConverter.class,
       description = {"Name of the new snapshot: any file name.", "Default: the local time, such as 2026-11-23T14:05:09."})
   Name name;
@@ -33,7 +36,7 @@ final class SnapshotCreateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Name n = name != null ? name : Name.of(LocalDateTime.now(clock).format(LOCAL_TIME));
-    SnapshotSummary s = RepositoryAccess.withOperations(repository, snapshots -> create(snapshots, n));
+    SnapshotSummary s = RepositoryAccess.withOperations(repository, passphrase.existing(repository), snapshots -> create(snapshots, n));
     System.out.println("created snapshot " + SnapshotCommand.display(s.name()) + " (number " + s.number() + ", "
         + String.format(Locale.ROOT, "%,d", s.files()) + " files, " + SizeConverter.human(s.bytes()) + ")");
     return 0;

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -21,13 +22,15 @@ final class SnapshotDeleteCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "REPO", description = "The repository, mounted or not.")
   Path repository;
 
+  @Mixin PassphraseOption passphrase;
+
   @Parameters(index = "1..*", arity = "1..*", paramLabel = "NAME", converter = NameConverter.class,
       description = "Names of the snapshots to delete.")
   List<Name> names;
 
   @Override
   public Integer call() throws Exception {
-    int missing = RepositoryAccess.withOperations(repository, this::deleteAll);
+    int missing = RepositoryAccess.withOperations(repository, passphrase.existing(repository), this::deleteAll);
     return missing == 0 ? 0 : Main.EXIT_ERROR;
   }
 

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -19,6 +20,8 @@ final class SnapshotListCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "REPO", description = "The repository, mounted or not.")
   Path repository;
 
+  @Mixin PassphraseOption passphrase;
+
   @Option(names = "--json", description = "Print a JSON array of {number, name, created (UTC), bytes, files, directories}.")
   boolean json;
 
@@ -26,7 +29,7 @@ final class SnapshotListCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    List<SnapshotSummary> snapshots = RepositoryAccess.withOperations(repository, RepositoryOperations::list);
+    List<SnapshotSummary> snapshots = RepositoryAccess.withOperations(repository, passphrase.existing(repository), RepositoryOperations::list);
     System.out.print(json ? json(snapshots) : table(snapshots, zone));
     return 0;
   }

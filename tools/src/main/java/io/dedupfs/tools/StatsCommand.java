@@ -9,6 +9,7 @@ import java.time.ZoneId;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -19,6 +20,8 @@ final class StatsCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "REPO", description = "The repository, mounted or not.")
   Path repository;
 
+  @Mixin PassphraseOption passphrase;
+
   @Option(names = "--json", description = "Print one JSON object.")
   boolean json;
 
@@ -26,7 +29,7 @@ final class StatsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    RepositoryStats stats = RepositoryAccess.withOperations(repository, RepositoryOperations::stats);
+    RepositoryStats stats = RepositoryAccess.withOperations(repository, passphrase.existing(repository), RepositoryOperations::stats);
     System.out.print(json ? json(stats) : text(stats, zone));
     return 0;
   }

@@ -3,6 +3,7 @@ package io.dedupfs.tools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dedupfs.store.crypto.PassphraseSource;
 import io.dedupfs.store.namespace.Name;
 import io.dedupfs.tools.control.ControlServer;
 import io.dedupfs.tools.control.SnapshotSummary;
@@ -116,7 +117,7 @@ class SnapshotCommandTest {
   @Test
   void aHeldRepositoryIsServedThroughItsControlSocket() throws Exception {
     Path path = Path.of(repo);
-    OpenRepository held = OpenRepository.open(path);
+    OpenRepository held = OpenRepository.open(path, PassphraseSource.NONE);
     ControlServer server = ControlServer.start(ControlServer.socketOf(path), held.operations());
     try (held; server) {
       // Opening the repository here again would fail on its lock: these must go through the socket.
@@ -133,7 +134,7 @@ class SnapshotCommandTest {
 
   @Test
   void aHolderThatDoesNotAnswerIsNamed() throws Exception {
-    OpenRepository held = OpenRepository.open(Path.of(repo));
+    OpenRepository held = OpenRepository.open(Path.of(repo), PassphraseSource.NONE);
     try (held) {
       run(Main.EXIT_ERROR, "snapshot", "list", repo);
       String expected = "dedupfs: repository " + repo + " is in use by process " + ProcessHandle.current().pid()

@@ -75,7 +75,7 @@ public class StageBenchmark {
     sample.flip();
     compressed = ByteBuffer.allocateDirect(CHUNK);
     chunker = new Chunker(ChunkerParameters.DEFAULT, GearTable.fromSeed(1));
-    hasher = new ChunkHasher();
+    hasher = ChunkHasher.sha256();
     compressor = new ChunkCompressor(new Compression(Compression.Algorithm.ZSTD, zstdLevel));
   }
 

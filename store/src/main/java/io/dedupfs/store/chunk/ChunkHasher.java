@@ -1,31 +1,65 @@
 package io.dedupfs.store.chunk;
 
 import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Computes chunk ids: SHA-256 of the plaintext (id scheme 0). The JDK digest is used because it
- * runs on the CPU's SHA extensions; not thread-safe, so each worker owns one.
+ * Computes chunk ids by the repository's id scheme (FORMAT.md §3): SHA-256 of the plaintext, or
+ * HMAC-SHA256 keyed with the id key in an encrypted repository. The JDK's implementations are
+ * used because they run on the CPU's SHA extensions. Not thread-safe, so each worker owns one.
  */
-public final class ChunkHasher {
-  private final MessageDigest digest;
+public interface ChunkHasher {
+  /** The id of the bytes between the buffer's position and limit; the buffer is left unchanged. */
+  ChunkId idOf(ByteBuffer plaintext);
 
-  public ChunkHasher() {
+  ChunkId idOf(byte[] plaintext);
+
+  /** Id scheme 0. */
+  static ChunkHasher sha256() {
+    MessageDigest digest;
     try {
       digest = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK lacks SHA-256", e);
     }
+    return new ChunkHasher() {
+      @Override
+      public ChunkId idOf(ByteBuffer plaintext) {
+        digest.update(plaintext.duplicate());
+        return ChunkId.of(digest.digest());
+      }
+
+      @Override
+      public ChunkId idOf(byte[] plaintext) {
+        return ChunkId.of(digest.digest(plaintext));
+      }
+    };
   }
 
-  /** The id of the bytes between the buffer's position and limit; the buffer is left unchanged. */
-  public ChunkId idOf(ByteBuffer plaintext) {
-    digest.update(plaintext.duplicate());
-    return ChunkId.of(digest.digest());
-  }
+  /** Id scheme 1: ids reveal nothing about content to whoever lacks the key. */
+  static ChunkHasher hmacSha256(byte[] idKey) {
+    Mac mac;
+    try {
+      mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(idKey, "HmacSHA256"));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("the JDK lacks HMAC-SHA256", e);
+    }
+    return new ChunkHasher() {
+      @Override
+      public ChunkId idOf(ByteBuffer plaintext) {
+        mac.update(plaintext.duplicate());
+        return ChunkId.of(mac.doFinal());
+      }
 
-  public ChunkId idOf(byte[] plaintext) {
-    return ChunkId.of(digest.digest(plaintext));
+      @Override
+      public ChunkId idOf(byte[] plaintext) {
+        return ChunkId.of(mac.doFinal(plaintext));
+      }
+    };
   }
 }

@@ -3,6 +3,8 @@ package io.dedupfs.store.ingest;
 import io.dedupfs.store.StoreException;
 import io.dedupfs.store.chunk.ChunkEncoding;
 import io.dedupfs.store.chunk.ChunkHasher;
+import io.dedupfs.store.chunk.ChunkIdScheme;
+import io.dedupfs.store.crypto.Encryption;
 import io.dedupfs.store.chunk.ChunkId;
 import io.dedupfs.store.chunk.ChunkKind;
 import io.dedupfs.store.chunk.Chunker;
@@ -51,6 +53,8 @@ public final class IngestPipeline implements AutoCloseable {
 
   private final ChunkIndex index;
   private final RepositoryConfig config;
+  private final Encryption encryption;
+  private final ChunkIdScheme chunkIds;
   private final long[] gear;
   private final int maxChunk;
   private final BufferPool pool;
@@ -67,6 +71,7 @@ public final class IngestPipeline implements AutoCloseable {
   private final StageStats hashStage = new StageStats("hash");
   private final StageStats lookupStage = new StageStats("lookup");
   private final StageStats compressStage = new StageStats("compress");
+  private final StageStats encryptStage = new StageStats("encrypt");
   private final StageStats appendStage = new StageStats("append");
   private final StageStats sealStage = new StageStats("seal+fsync");
   private final StageStats commitStage = new StageStats("index commit");
@@ -87,14 +92,18 @@ public final class IngestPipeline implements AutoCloseable {
   public IngestPipeline(Repository repository, IngestSettings settings, Clock clock) throws IOException {
     this.index = repository.index();
     this.config = repository.config();
-    this.gear = GearTable.fromSeed(config.gearSeed());
+    this.encryption = repository.encryption();
+    this.chunkIds = repository.chunkIds();
+    this.gear = GearTable.fromSeed(repository.gearSeed());
     this.maxChunk = config.chunker().max();
     int largest = BufferPool.classSize(maxChunk);
-    long chunkBudget = settings.memoryBytes() - (long) settings.workers() * largest;
+    // A worker's scratch holds a chunk compressed, or sealed: then with a nonce and a tag around it.
+    int scratchSize = BufferPool.classSize(maxChunk + encryption.overhead());
+    long chunkBudget = settings.memoryBytes() - (long) settings.workers() * scratchSize;
     // Stagings may hold at most half of what the workers' scratch leaves, so chunk buffers always find room.
     this.stagingLimit = chunkBudget / 2;
     if (stagingLimit < largest) {
-      long minimum = ((long) settings.workers() + 2) * largest;
+      long minimum = (long) settings.workers() * scratchSize + 2L * largest;
       throw new IllegalArgumentException("memory budget too small: with " + settings.workers() + " workers and a "
           + maxChunk + "-byte maximum chunk it must be at least " + minimum + " bytes ("
           + ((minimum + (1 << 20) - 1) >> 20) + " MiB)");
@@ -106,10 +115,10 @@ public final class IngestPipeline implements AutoCloseable {
       firstPack = Math.max(firstPack, p.value() + 1);
     }
     this.firstPack = firstPack;
-    this.sink = new PackSink(repository.packs(), indexWriter, firstPack, config.packTargetSize(),
+    this.sink = new PackSink(repository.packs(), encryption, indexWriter, firstPack, config.packTargetSize(),
         settings.maxPendingSeals(), clock, appendStage, sealStage);
     for (int i = 0; i < settings.workers(); i++) {
-      PooledBuffer scratch = pool.tryAcquire(largest);
+      PooledBuffer scratch = pool.tryAcquire(scratchSize);
       workerScratch.add(scratch);
       Thread t = new Thread(() -> work(scratch.buffer()), "dedupfs-ingest-worker-" + i);
       t.setDaemon(true);
@@ -195,6 +204,7 @@ public final class IngestPipeline implements AutoCloseable {
   public IngestStats stats() {
     return new IngestStats(
         List.of(chunkStage.snapshot(), hashStage.snapshot(), lookupStage.snapshot(), compressStage.snapshot(),
+            encryptStage.snapshot(),
             appendStage.snapshot(), sealStage.snapshot(), commitStage.snapshot()),
         newChunks.sum(), newBytes.sum(), duplicateChunks.sum(), duplicateBytes.sum(), storedBytes.sum(),
         pool.budget().inUseBytes(), pool.budget().totalBytes(), pool.budget().blockedNanos(), queue.size(),
@@ -306,7 +316,7 @@ public final class IngestPipeline implements AutoCloseable {
   }
 
   private void work(ByteBuffer scratch) {
-    ChunkHasher hasher = new ChunkHasher();
+    ChunkHasher hasher = chunkIds.newHasher();
     try (ChunkCompressor compressor = new ChunkCompressor(config.compression())) {
       while (true) {
         long waitStart = System.nanoTime();
@@ -366,11 +376,17 @@ public final class IngestPipeline implements AutoCloseable {
     mine.durable.whenComplete((v, e) -> inFlight.remove(id, mine));
 
     long t2 = System.nanoTime();
-    int compressed = compressor.compressIfSmaller(data, scratch);
-    ByteBuffer stored = compressed < 0 ? data : scratch.duplicate().limit(compressed).position(0);
+    // Compressed past the headroom of a sealed blob, so that sealing then works in place.
+    ByteBuffer compressInto = scratch.slice(encryption.headroom(), scratch.capacity() - encryption.overhead());
+    int compressed = compressor.compressIfSmaller(data, compressInto);
+    ByteBuffer body = compressed < 0 ? data : compressInto.limit(compressed);
     ChunkEncoding encoding = compressed < 0 ? ChunkEncoding.RAW : ChunkEncoding.ZSTD;
-    compressStage.worked(System.nanoTime() - t2);
+    long t3 = System.nanoTime();
+    compressStage.worked(t3 - t2);
     compressStage.processed(1, length);
+    ByteBuffer stored = encryption.seal(body, sealingRoom(scratch, body.remaining()), id.toBytes());
+    encryptStage.worked(System.nanoTime() - t3);
+    encryptStage.processed(1, length);
     int storedLength = stored.remaining();
     try {
       sink.append(mine, job.kind(), encoding, length, stored);
@@ -381,6 +397,15 @@ public final class IngestPipeline implements AutoCloseable {
     newChunks.increment();
     newBytes.add(length);
     storedBytes.add(storedLength);
+  }
+
+  /**
+   * Where a chunk is sealed: the scratch, or for a tree chunk larger than any data chunk (up to
+   * 16 MiB, FORMAT.md §5), a buffer of its own.
+   */
+  private ByteBuffer sealingRoom(ByteBuffer scratch, int bodyLength) {
+    int needed = bodyLength + encryption.overhead();
+    return needed <= scratch.capacity() ? scratch.duplicate().clear() : ByteBuffer.allocate(needed);
   }
 
   /** Flushes, then stops every thread and returns every buffer. */

@@ -3,6 +3,7 @@ package io.dedupfs.store.ingest;
 import io.dedupfs.store.chunk.ChunkEncoding;
 import io.dedupfs.store.chunk.ChunkKind;
 import io.dedupfs.store.concurrent.Uninterruptibly;
+import io.dedupfs.store.crypto.Encryption;
 import io.dedupfs.store.index.ChunkLocation;
 import io.dedupfs.store.index.IndexWriter;
 import io.dedupfs.store.index.PackCommit;
@@ -33,6 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class PackSink {
   private final PackStorage storage;
+  private final Encryption encryption;
   private final IndexWriter indexWriter;
   private final long targetSize;
   private final Clock clock;
@@ -48,9 +50,10 @@ final class PackSink {
   private List<InFlightChunk> currentChunks = new ArrayList<>();
   private long currentOpenedAt;
 
-  PackSink(PackStorage storage, IndexWriter indexWriter, long firstNumber, long targetSize, int maxPendingSeals,
-      Clock clock, StageStats appendStage, StageStats sealStage) {
+  PackSink(PackStorage storage, Encryption encryption, IndexWriter indexWriter, long firstNumber, long targetSize,
+      int maxPendingSeals, Clock clock, StageStats appendStage, StageStats sealStage) {
     this.storage = storage;
+    this.encryption = encryption;
     this.indexWriter = indexWriter;
     this.targetSize = targetSize;
     this.clock = clock;
@@ -70,7 +73,7 @@ final class PackSink {
       throws IOException, InterruptedException {
     long start = System.nanoTime();
     if (current == null) {
-      current = new PackWriter(new PackNumber(nextNumber.getAndIncrement()), storage);
+      current = new PackWriter(new PackNumber(nextNumber.getAndIncrement()), storage, encryption);
       currentOpenedAt = clock.millis();
     }
     PackIndexEntry entry;

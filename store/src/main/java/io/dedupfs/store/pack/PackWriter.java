@@ -3,6 +3,7 @@ package io.dedupfs.store.pack;
 import io.dedupfs.store.chunk.ChunkEncoding;
 import io.dedupfs.store.chunk.ChunkId;
 import io.dedupfs.store.chunk.ChunkKind;
+import io.dedupfs.store.crypto.Encryption;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -15,14 +16,17 @@ import java.util.List;
 public final class PackWriter {
   private final PackNumber number;
   private final PackStorage.PackOutput output;
+  private final Encryption encryption;
   private final List<PackIndexEntry> entries = new ArrayList<>();
   private long storedBytes;
   private IOException failure;
 
-  public PackWriter(PackNumber number, PackStorage storage) throws IOException {
+  /** Starts a pack whose chunks arrive already sealed with {@code encryption}, which also seals its index. */
+  public PackWriter(PackNumber number, PackStorage storage, Encryption encryption) throws IOException {
     this.number = number;
     this.output = storage.create(number);
-    guarded(() -> output.write(PackCodec.encodeHeader(number)));
+    this.encryption = encryption;
+    guarded(() -> output.write(PackCodec.encodeHeader(number, encryption)));
   }
 
   public PackNumber number() {
@@ -57,7 +61,7 @@ public final class PackWriter {
   /** Writes the PackIndex and trailer and makes the pack durable. */
   public List<PackIndexEntry> seal() throws IOException {
     guarded(() -> {
-      output.write(PackCodec.encodeIndexAndTrailer(entries));
+      output.write(PackCodec.encodeIndexAndTrailer(entries, number, encryption));
       output.seal();
     });
     return List.copyOf(entries);

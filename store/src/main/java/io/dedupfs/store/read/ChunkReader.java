@@ -5,10 +5,13 @@ import io.dedupfs.store.CorruptDataException;
 import io.dedupfs.store.chunk.ChunkEncoding;
 import io.dedupfs.store.chunk.ChunkHasher;
 import io.dedupfs.store.chunk.ChunkId;
+import io.dedupfs.store.chunk.ChunkIdScheme;
 import io.dedupfs.store.compress.ChunkDecompressor;
+import io.dedupfs.store.crypto.Encryption;
 import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.index.ChunkLocation;
 import io.dedupfs.store.pack.PackStorage;
+import io.dedupfs.store.repo.Repository;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
@@ -16,39 +19,59 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * Reads chunks back: index lookup, pack range read, decode, and verification of the plaintext
- * against its id (FORMAT.md §8, invariant 7). Thread-safe; per-thread state is pooled.
+ * Reads chunks back: index lookup, pack range read, opening (in an encrypted repository),
+ * decoding, and verification of the plaintext against its id (FORMAT.md §8, invariant 7).
+ * Thread-safe; per-thread state is pooled.
  */
 public final class ChunkReader implements AutoCloseable {
   private final ChunkIndex index;
   private final PackStorage packs;
+  private final Encryption encryption;
+  private final ChunkIdScheme chunkIds;
   private final ConcurrentLinkedQueue<Decoder> decoders = new ConcurrentLinkedQueue<>();
 
   /** A decompressor, a hasher and direct scratch buffers (zstd decodes between direct buffers only). */
   private static final class Decoder {
     final ChunkDecompressor decompressor = new ChunkDecompressor();
-    final ChunkHasher hasher = new ChunkHasher();
+    final ChunkHasher hasher;
     ByteBuffer stored = ByteBuffer.allocateDirect(0);
+    ByteBuffer opened = ByteBuffer.allocateDirect(0);
     ByteBuffer plain = ByteBuffer.allocateDirect(0);
 
+    Decoder(ChunkHasher hasher) {
+      this.hasher = hasher;
+    }
+
     ByteBuffer stored(int length) {
-      if (stored.capacity() < length) {
-        stored = ByteBuffer.allocateDirect(length);
-      }
+      stored = atLeast(stored, length);
       return stored.clear().limit(length);
     }
 
+    ByteBuffer opened(int length) {
+      opened = atLeast(opened, length);
+      return opened.clear().limit(length);
+    }
+
     ByteBuffer plain(int length) {
-      if (plain.capacity() < length) {
-        plain = ByteBuffer.allocateDirect(length);
-      }
+      plain = atLeast(plain, length);
       return plain.clear().limit(length);
+    }
+
+    private static ByteBuffer atLeast(ByteBuffer buffer, int length) {
+      return buffer.capacity() < length ? ByteBuffer.allocateDirect(length) : buffer;
     }
   }
 
-  public ChunkReader(ChunkIndex index, PackStorage packs) {
+  public ChunkReader(ChunkIndex index, PackStorage packs, Encryption encryption, ChunkIdScheme chunkIds) {
     this.index = index;
     this.packs = packs;
+    this.encryption = encryption;
+    this.chunkIds = chunkIds;
+  }
+
+  /** A reader of the chunks of {@code repository}, with its keys if it is encrypted. */
+  public static ChunkReader of(Repository repository) {
+    return new ChunkReader(repository.index(), repository.packs(), repository.encryption(), repository.chunkIds());
   }
 
   /** Where a chunk is: in the index, or set aside by a collection that is deciding its fate (FORMAT.md §11). */
@@ -85,20 +108,18 @@ public final class ChunkReader implements AutoCloseable {
     }
     Decoder d = decoders.poll();
     if (d == null) {
-      d = new Decoder();
+      d = new Decoder(chunkIds.newHasher());
     }
     try {
       ByteBuffer target = dst.slice(dst.position(), where.plainLength());
-      if (where.encoding() == ChunkEncoding.RAW) {
+      if (where.encoding() == ChunkEncoding.RAW && !encryption.enabled()) {
+        // Nothing to decode: straight from the pack into the caller's buffer.
         packs.read(where.pack(), where.offset(), target.duplicate());
       } else {
         ByteBuffer stored = d.stored(where.storedLength());
         packs.read(where.pack(), where.offset(), stored);
-        ByteBuffer plain = target.isDirect() ? target : d.plain(where.plainLength());
-        d.decompressor.decompress(stored.flip(), plain, where.plainLength(), what);
-        if (plain != target) {
-          target.put(0, plain, 0, where.plainLength());
-        }
+        ByteBuffer body = encryption.open(stored.flip(), d.opened(where.storedLength()), id.toBytes(), what);
+        decode(body, target, where, d, what);
       }
       if (!d.hasher.idOf(target).equals(id)) {
         throw new CorruptDataException(what + ": content does not match its id");
@@ -107,6 +128,23 @@ public final class ChunkReader implements AutoCloseable {
       return where.plainLength();
     } finally {
       decoders.add(d);
+    }
+  }
+
+  private static void decode(ByteBuffer body, ByteBuffer target, ChunkLocation where, Decoder d, String what)
+      throws CorruptDataException {
+    int length = where.plainLength();
+    if (where.encoding() == ChunkEncoding.RAW) {
+      if (body.remaining() != length) {
+        throw new CorruptDataException(what + ": " + body.remaining() + " bytes stored for " + length + " plain bytes");
+      }
+      target.put(0, body, body.position(), length);
+      return;
+    }
+    ByteBuffer plain = target.isDirect() ? target : d.plain(length);
+    d.decompressor.decompress(body, plain, length, what);
+    if (plain != target) {
+      target.put(0, plain, 0, length);
     }
   }
 

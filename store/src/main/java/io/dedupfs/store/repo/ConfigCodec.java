@@ -23,6 +23,10 @@ public final class ConfigCodec {
   static final int OFFSET_PACK_TARGET = 52;
   static final int OFFSET_CRC = 56;
   public static final int LENGTH = 60;
+  static final int ID_SCHEME_SHA256 = 0;
+  static final int ID_SCHEME_HMAC = 1;
+  static final int ENCRYPTION_NONE = 0;
+  static final int ENCRYPTION_AES_GCM = 1;
 
   private ConfigCodec() {}
 
@@ -38,8 +42,8 @@ public final class ConfigCodec {
     b.putLong(OFFSET_GEAR_SEED, config.gearSeed());
     b.put(OFFSET_COMPRESSION, (byte) config.compression().algorithm().code);
     b.put(OFFSET_COMPRESSION_LEVEL, (byte) config.compression().level());
-    b.put(OFFSET_ID_SCHEME, (byte) 0);
-    b.put(OFFSET_ENCRYPTION, (byte) 0);
+    b.put(OFFSET_ID_SCHEME, (byte) (config.encrypted() ? ID_SCHEME_HMAC : ID_SCHEME_SHA256));
+    b.put(OFFSET_ENCRYPTION, (byte) (config.encrypted() ? ENCRYPTION_AES_GCM : ENCRYPTION_NONE));
     b.putInt(OFFSET_PACK_TARGET, config.packTargetSize());
     b.putInt(OFFSET_CRC, crc(b.array()));
     return b.array();
@@ -65,7 +69,10 @@ public final class ConfigCodec {
     int flags = Short.toUnsignedInt(b.getShort(OFFSET_FLAGS));
     int idScheme = b.get(OFFSET_ID_SCHEME);
     int encryption = b.get(OFFSET_ENCRYPTION);
-    if (flags != 0 || idScheme != 0 || encryption != 0) {
+    // Keyed ids come with encryption and only with it: one without the other protects nothing.
+    boolean plain = idScheme == ID_SCHEME_SHA256 && encryption == ENCRYPTION_NONE;
+    boolean encrypted = idScheme == ID_SCHEME_HMAC && encryption == ENCRYPTION_AES_GCM;
+    if (flags != 0 || !(plain || encrypted)) {
       throw new FormatVersionException(
           "repository uses features this dedupfs does not implement (flags=" + flags + ", id scheme=" + idScheme
               + ", encryption=" + encryption + ")");
@@ -78,7 +85,8 @@ public final class ConfigCodec {
           new ChunkerParameters(b.getInt(OFFSET_CHUNK_MIN), b.getInt(OFFSET_CHUNK_AVG), b.getInt(OFFSET_CHUNK_MAX)),
           b.getLong(OFFSET_GEAR_SEED),
           new Compression(Compression.Algorithm.fromCode(b.get(OFFSET_COMPRESSION)), b.get(OFFSET_COMPRESSION_LEVEL)),
-          b.getInt(OFFSET_PACK_TARGET));
+          b.getInt(OFFSET_PACK_TARGET),
+          encrypted);
     } catch (IllegalArgumentException e) {
       throw new CorruptDataException("repository config holds invalid values: " + e.getMessage(), e);
     }

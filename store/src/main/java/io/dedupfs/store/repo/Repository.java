@@ -1,6 +1,12 @@
 package io.dedupfs.store.repo;
 
 import io.dedupfs.store.StoreException;
+import io.dedupfs.store.chunk.ChunkIdScheme;
+import io.dedupfs.store.crypto.AesGcmEncryption;
+import io.dedupfs.store.crypto.Encryption;
+import io.dedupfs.store.crypto.KdfParameters;
+import io.dedupfs.store.crypto.MasterKeys;
+import io.dedupfs.store.crypto.PassphraseSource;
 import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.io.DurableFiles;
 import io.dedupfs.store.pack.LocalPackStorage;
@@ -9,6 +15,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Optional;
 
 /**
  * An open repository (FORMAT.md §2): its config, pack storage and index, held under the
@@ -22,22 +30,39 @@ public final class Repository implements AutoCloseable {
 
   private final Path path;
   private final RepositoryConfig config;
+  private final Optional<MasterKeys> keys;
+  private final Encryption encryption;
   private final RepositoryLock lock;
   private final PackStorage packs;
   private final ChunkIndex index;
   private boolean closed;
 
-  private Repository(Path path, RepositoryConfig config, RepositoryLock lock, PackStorage packs, ChunkIndex index) {
+  private Repository(Path path, RepositoryConfig config, Optional<MasterKeys> keys, RepositoryLock lock,
+      PackStorage packs, ChunkIndex index) {
     this.path = path;
     this.config = config;
+    this.keys = keys;
+    this.encryption = keys.<Encryption>map(MasterKeys::encryption).orElse(Encryption.NONE);
     this.lock = lock;
     this.packs = packs;
     this.index = index;
+    if (encryption instanceof AesGcmEncryption aes) {
+      warmUpInBackground(aes);
+    }
   }
 
-  /** Options for opening: the LMDB map size (tests use a tiny one to exercise a full index). */
-  public record OpenOptions(long indexMapSize) {
-    public static final OpenOptions DEFAULT = new OpenOptions(ChunkIndex.DEFAULT_MAP_SIZE);
+  /**
+   * Options for opening: the LMDB map size (tests use a tiny one to exercise a full index), where
+   * the passphrase of an encrypted repository comes from, and the key derivation a new key file
+   * gets (tests use a cheap one).
+   */
+  public record OpenOptions(long indexMapSize, PassphraseSource passphrase, KdfParameters kdf) {
+    public static final OpenOptions DEFAULT =
+        new OpenOptions(ChunkIndex.DEFAULT_MAP_SIZE, PassphraseSource.NONE, KdfParameters.DEFAULT);
+
+    public OpenOptions withPassphrase(PassphraseSource source) {
+      return new OpenOptions(indexMapSize, source, kdf);
+    }
   }
 
   /** Creates a repository in {@code path}, which must not exist or be an empty directory. */
@@ -52,14 +77,22 @@ public final class Repository implements AutoCloseable {
         }
       }
     }
+    // Asked before anything is created, so that a refused prompt leaves nothing behind.
+    Optional<MasterKeys> keys = Optional.empty();
+    char[] passphrase = config.encrypted() ? options.passphrase().passphrase() : null;
     Files.createDirectories(path);
     RepositoryLock lock = RepositoryLock.acquire(path.resolve(LOCK));
     try {
+      if (passphrase != null) {
+        keys = Optional.of(MasterKeys.generate());
+        RepositoryKeys.write(path, keys.get(), passphrase, options.kdf(), config);
+        Arrays.fill(passphrase, '\0');
+      }
       Files.createDirectories(path.resolve(PACKS));
       ChunkIndex index = ChunkIndex.create(path.resolve(INDEX), config.repositoryId(), options.indexMapSize());
       // The config goes last: a directory without one is not a repository, so a failed init is not mistaken for one.
       DurableFiles.writeAtomically(path.resolve(CONFIG), ConfigCodec.encode(config));
-      return new Repository(path, config, lock, new LocalPackStorage(path.resolve(PACKS)), index);
+      return new Repository(path, config, keys, lock, new LocalPackStorage(path.resolve(PACKS)), index);
     } catch (IOException | RuntimeException e) {
       lock.close();
       throw e;
@@ -67,14 +100,11 @@ public final class Repository implements AutoCloseable {
   }
 
   public static Repository open(Path path, OpenOptions options) throws IOException {
-    Path configFile = path.resolve(CONFIG);
-    if (!Files.isDirectory(path)) {
-      throw new NoSuchFileException(path.toString(), null, "no repository here (create one with dedupfs init)");
-    }
-    if (!Files.isRegularFile(configFile)) {
-      throw new NoSuchFileException(path.toString(), null, "not a dedupfs repository (no config file)");
-    }
-    RepositoryConfig config = ConfigCodec.decode(Files.readAllBytes(configFile));
+    RepositoryConfig config = configOf(path);
+    // Unlocked before the lock is taken: a wrong passphrase is refused before anything is written.
+    Optional<MasterKeys> keys = config.encrypted()
+        ? Optional.of(RepositoryKeys.unlock(path, config, options.passphrase()))
+        : Optional.empty();
     RepositoryLock lock = RepositoryLock.acquire(path.resolve(LOCK));
     try {
       PackStorage packs = new LocalPackStorage(path.resolve(PACKS));
@@ -88,11 +118,29 @@ public final class Repository implements AutoCloseable {
         // FORMAT.md §8 invariant 6: an empty index beside existing packs would lose track of them.
         throw new StoreException("repository " + path + " has packs but no index; rebuild it with dedupfs check --repair");
       }
-      return new Repository(path, config, lock, packs, index);
+      return new Repository(path, config, keys, lock, packs, index);
     } catch (IOException | RuntimeException e) {
       lock.close();
       throw e;
     }
+  }
+
+  private static void warmUpInBackground(AesGcmEncryption aes) {
+    Thread t = new Thread(aes::warmUp, "dedupfs-aes-warm-up");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** The config of the repository in {@code path}, read without opening it. */
+  public static RepositoryConfig configOf(Path path) throws IOException {
+    Path configFile = path.resolve(CONFIG);
+    if (!Files.isDirectory(path)) {
+      throw new NoSuchFileException(path.toString(), null, "no repository here (create one with dedupfs init)");
+    }
+    if (!Files.isRegularFile(configFile)) {
+      throw new NoSuchFileException(path.toString(), null, "not a dedupfs repository (no config file)");
+    }
+    return ConfigCodec.decode(Files.readAllBytes(configFile));
   }
 
   /** The pid of the process that has the repository open now (its lock holder), if any. */
@@ -114,6 +162,20 @@ public final class Repository implements AutoCloseable {
 
   public ChunkIndex index() {
     return index;
+  }
+
+  /** How blobs are sealed: AES-256-GCM in an encrypted repository, {@link Encryption#NONE} otherwise. */
+  public Encryption encryption() {
+    return encryption;
+  }
+
+  public ChunkIdScheme chunkIds() {
+    return keys.map(k -> ChunkIdScheme.keyed(k.idKey())).orElse(ChunkIdScheme.SHA256);
+  }
+
+  /** The chunker's gear seed: the config's, or in an encrypted repository one derived from the id key. */
+  public long gearSeed() {
+    return keys.map(MasterKeys::gearSeed).orElse(config.gearSeed());
   }
 
   /** Closes the index, then releases the lock. Closing again does nothing. */

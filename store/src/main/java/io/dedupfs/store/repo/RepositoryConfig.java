@@ -10,9 +10,11 @@ import java.security.SecureRandom;
  * @param gearSeed seed of the chunker's gear table
  * @param compression how chunks are compressed
  * @param packTargetSize a pack is sealed once it holds about this many bytes
+ * @param encrypted whether blobs are sealed with AES-256-GCM and chunk ids keyed (FORMAT.md §12);
+ *     the gear seed is then derived from the id key and this one is 0
  */
-public record RepositoryConfig(
-    byte[] repositoryId, ChunkerParameters chunker, long gearSeed, Compression compression, int packTargetSize) {
+public record RepositoryConfig(byte[] repositoryId, ChunkerParameters chunker, long gearSeed, Compression compression,
+    int packTargetSize, boolean encrypted) {
   public static final int FORMAT_VERSION = 1;
   public static final int DEFAULT_PACK_TARGET_SIZE = 32 << 20;
   public static final int MIN_PACK_TARGET_SIZE = 1 << 20;
@@ -28,12 +30,18 @@ public record RepositoryConfig(
     repositoryId = repositoryId.clone();
   }
 
-  /** A new configuration with a random repository id and gear seed. */
+  /** A new plain configuration with a random repository id and gear seed. */
   public static RepositoryConfig create(ChunkerParameters chunker, Compression compression) {
+    return create(chunker, compression, false);
+  }
+
+  /** A new configuration with a random repository id, and a random gear seed unless encrypted. */
+  public static RepositoryConfig create(ChunkerParameters chunker, Compression compression, boolean encrypted) {
     SecureRandom random = new SecureRandom();
     byte[] id = new byte[16];
     random.nextBytes(id);
-    return new RepositoryConfig(id, chunker, random.nextLong(), compression, DEFAULT_PACK_TARGET_SIZE);
+    return new RepositoryConfig(id, chunker, encrypted ? 0 : random.nextLong(), compression, DEFAULT_PACK_TARGET_SIZE,
+        encrypted);
   }
 
   @Override
@@ -48,7 +56,8 @@ public record RepositoryConfig(
         && chunker.equals(c.chunker)
         && gearSeed == c.gearSeed
         && compression.equals(c.compression)
-        && packTargetSize == c.packTargetSize;
+        && packTargetSize == c.packTargetSize
+        && encrypted == c.encrypted;
   }
 
   @Override
@@ -58,6 +67,7 @@ public record RepositoryConfig(
 
   @Override
   public String toString() {
-    return "RepositoryConfig[chunker=" + chunker + ", compression=" + compression + ", packTarget=" + packTargetSize + "]";
+    return "RepositoryConfig[chunker=" + chunker + ", compression=" + compression + ", packTarget=" + packTargetSize
+        + ", encrypted=" + encrypted + "]";
   }
 }

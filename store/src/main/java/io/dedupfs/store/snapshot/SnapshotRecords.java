@@ -2,6 +2,7 @@ package io.dedupfs.store.snapshot;
 
 import io.dedupfs.store.CorruptDataException;
 import io.dedupfs.store.FormatVersionException;
+import io.dedupfs.store.crypto.Encryption;
 import io.dedupfs.store.io.DurableFiles;
 import io.dedupfs.store.namespace.Name;
 import java.io.IOException;
@@ -30,23 +31,28 @@ import java.util.zip.CRC32C;
 final class SnapshotRecords {
   static final byte[] MAGIC = "DDFSSNAP".getBytes(StandardCharsets.US_ASCII);
   static final int VERSION = 1;
+  /** Flag bit 0: everything between the header and the CRC is sealed (FORMAT.md §12.2). */
+  static final int FLAG_SEALED = 1;
+  static final int HEADER_LENGTH = 16;
   private static final Pattern FILE_NAME = Pattern.compile("[0-9a-f]{16}");
 
   private final Path directory;
+  private final Encryption encryption;
   private final Map<Long, SnapshotRecord> byNumber = new ConcurrentHashMap<>();
 
-  private SnapshotRecords(Path directory) {
+  private SnapshotRecords(Path directory, Encryption encryption) {
     this.directory = directory;
+    this.encryption = encryption;
   }
 
   /** Reads every record in {@code directory}, creating it if missing. */
-  static SnapshotRecords open(Path directory) throws IOException {
+  static SnapshotRecords open(Path directory, Encryption encryption) throws IOException {
     Files.createDirectories(directory);
-    SnapshotRecords records = new SnapshotRecords(directory);
+    SnapshotRecords records = new SnapshotRecords(directory, encryption);
     try (Stream<Path> files = Files.list(directory)) {
       for (Path f : (Iterable<Path>) files::iterator) {
         if (FILE_NAME.matcher(f.getFileName().toString()).matches()) {
-          SnapshotRecord r = decode(f, Files.readAllBytes(f));
+          SnapshotRecord r = decode(f, Files.readAllBytes(f), encryption);
           records.byNumber.put(r.number(), r);
         }
       }
@@ -70,7 +76,7 @@ final class SnapshotRecords {
 
   /** Writes a new record, or replaces the one with its number. */
   void write(SnapshotRecord r) throws IOException {
-    DurableFiles.writeAtomically(fileOf(r.number()), encode(r));
+    DurableFiles.writeAtomically(fileOf(r.number()), encode(r, encryption));
     byNumber.put(r.number(), r);
   }
 
@@ -83,18 +89,25 @@ final class SnapshotRecords {
     return directory.resolve(HexFormat.of().toHexDigits(number));
   }
 
-  static byte[] encode(SnapshotRecord r) {
+  static byte[] encode(SnapshotRecord r, Encryption encryption) {
     byte[] name = r.name().bytes();
     byte[] root = TreeCodec.encodeEntry(r.root());
-    ByteBuffer b = ByteBuffer.allocate(56 + 1 + name.length + root.length + 4);
-    b.put(MAGIC).putShort((short) VERSION).putShort((short) 0).putInt(0);
-    b.putLong(r.number()).putLong(r.createdNanos()).putLong(r.bytes()).putLong(r.files()).putLong(r.directories());
-    b.put((byte) name.length).put(name).put(root);
+    ByteBuffer body = ByteBuffer.allocate(40 + 1 + name.length + root.length);
+    body.putLong(r.number()).putLong(r.createdNanos()).putLong(r.bytes()).putLong(r.files()).putLong(r.directories());
+    body.put((byte) name.length).put(name).put(root);
+    byte[] header = header(encryption.enabled() ? FLAG_SEALED : 0);
+    byte[] stored = encryption.seal(body.array(), header);
+    ByteBuffer b = ByteBuffer.allocate(HEADER_LENGTH + stored.length + 4);
+    b.put(header).put(stored);
     b.putInt(crc(b.array(), b.position()));
     return b.array();
   }
 
-  static SnapshotRecord decode(Path file, byte[] bytes) throws IOException {
+  private static byte[] header(int flags) {
+    return ByteBuffer.allocate(HEADER_LENGTH).put(MAGIC).putShort((short) VERSION).putShort((short) flags).putInt(0).array();
+  }
+
+  static SnapshotRecord decode(Path file, byte[] bytes, Encryption encryption) throws IOException {
     try {
       ByteBuffer b = ByteBuffer.wrap(bytes);
       byte[] magic = new byte[MAGIC.length];
@@ -103,7 +116,7 @@ final class SnapshotRecords {
         throw new CorruptDataException(file + ": not a snapshot record (bad magic)");
       }
       // The checksum first: a damaged version or flags field is corruption, not a newer format.
-      if (bytes.length < 4 || ByteBuffer.wrap(bytes).getInt(bytes.length - 4) != crc(bytes, bytes.length - 4)) {
+      if (bytes.length < HEADER_LENGTH + 4 || b.getInt(bytes.length - 4) != crc(bytes, bytes.length - 4)) {
         throw new CorruptDataException(file + ": snapshot record checksum mismatch");
       }
       int version = b.getShort() & 0xffff;
@@ -111,10 +124,16 @@ final class SnapshotRecords {
         throw new FormatVersionException(file + ": snapshot record version " + version
             + " is not supported (this dedupfs reads " + VERSION + ")");
       }
-      if (b.getShort() != 0) {
+      int flags = b.getShort() & 0xffff;
+      if ((flags & ~FLAG_SEALED) != 0) {
         throw new FormatVersionException(file + ": snapshot record has flags this dedupfs does not know");
       }
-      b.getInt();
+      if (((flags & FLAG_SEALED) != 0) != encryption.enabled()) {
+        throw new CorruptDataException(file + (encryption.enabled() ? ": snapshot record is not encrypted, but the "
+            + "repository is" : ": snapshot record is encrypted, but the repository is not"));
+      }
+      byte[] stored = Arrays.copyOfRange(bytes, HEADER_LENGTH, bytes.length - 4);
+      b = ByteBuffer.wrap(encryption.open(stored, Arrays.copyOf(bytes, HEADER_LENGTH), file.toString()));
       long number = b.getLong();
       long created = b.getLong();
       long size = b.getLong();
@@ -122,7 +141,7 @@ final class SnapshotRecords {
       long directories = b.getLong();
       byte[] name = new byte[b.get() & 0xff];
       b.get(name);
-      TreeEntry root = TreeCodec.decodeEntry(b.limit(bytes.length - 4));
+      TreeEntry root = TreeCodec.decodeEntry(b);
       return new SnapshotRecord(number, Name.of(name), created, size, files, directories, root);
     } catch (BufferUnderflowException | IllegalArgumentException e) {
       throw new CorruptDataException(file + ": snapshot record is malformed: " + e.getMessage(), e);

@@ -2,6 +2,7 @@ package io.dedupfs.store.snapshot;
 
 import io.dedupfs.store.StoreException;
 import io.dedupfs.store.chunk.ChunkHasher;
+import io.dedupfs.store.chunk.ChunkIdScheme;
 import io.dedupfs.store.chunk.ChunkKind;
 import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.index.Table;
@@ -48,17 +49,19 @@ public final class Snapshots {
   private final IngestPipeline pipeline;
   private final PendingWrites pending;
   private final SnapshotRecords records;
+  private final ChunkIdScheme chunkIds;
   /** Threads waiting to take a snapshot. */
   private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
   private final List<Runnable> deletionListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private Snapshots(ChunkIndex index, Namespace namespace, IngestPipeline pipeline, PendingWrites pending,
-      SnapshotRecords records) {
+      SnapshotRecords records, ChunkIdScheme chunkIds) {
     this.index = index;
     this.namespace = namespace;
     this.pipeline = pipeline;
     this.pending = pending;
     this.records = records;
+    this.chunkIds = chunkIds;
   }
 
   /**
@@ -68,7 +71,7 @@ public final class Snapshots {
   public static Snapshots open(Repository repository, Namespace namespace, IngestPipeline pipeline,
       PendingWrites pending) throws IOException {
     return new Snapshots(repository.index(), namespace, pipeline, pending,
-        SnapshotRecords.open(repository.path().resolve("snapshots")));
+        SnapshotRecords.open(repository.path().resolve("snapshots"), repository.encryption()), repository.chunkIds());
   }
 
   /**
@@ -99,7 +102,7 @@ public final class Snapshots {
     try {
       long created = namespace.now();
       List<CompletableFuture<ChunkRef>> stored = new ArrayList<>();
-      ChunkHasher hasher = new ChunkHasher();
+      ChunkHasher hasher = chunkIds.newHasher();
       TreeSerializer.Result tree = namespace.readTree(source -> new TreeSerializer(source, node -> {
         try {
           stored.add(pipeline.store(ChunkKind.TREE, node));

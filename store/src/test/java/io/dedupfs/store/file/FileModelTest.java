@@ -45,7 +45,7 @@ class FileModelTest {
     try (Repository repo = Repository.init(repoPath, config, Repository.OpenOptions.DEFAULT);
         IngestPipeline pipeline = new IngestPipeline(repo,
             new IngestSettings(16 << 20, 2, Duration.ofMillis(200), 4), Clock.systemUTC());
-        ChunkReader chunks = new ChunkReader(repo.index(), repo.packs())) {
+        ChunkReader chunks = ChunkReader.of(repo)) {
       Namespace ns = Namespace.open(repo.index(), Clock.systemUTC());
       FileReader reader = new FileReader(ns, chunks, 1 << 20);
       FileWriter[] writers = new FileWriter[FILES];
@@ -88,7 +88,7 @@ class FileModelTest {
       }
     }
     try (Repository repo = Repository.open(repoPath, Repository.OpenOptions.DEFAULT);
-        ChunkReader chunks = new ChunkReader(repo.index(), repo.packs())) {
+        ChunkReader chunks = ChunkReader.of(repo)) {
       Namespace ns = Namespace.open(repo.index(), Clock.systemUTC());
       FileReader reader = new FileReader(ns, chunks, 1 << 20);
       for (int f = 0; f < FILES; f++) {

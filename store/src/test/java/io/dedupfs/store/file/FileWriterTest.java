@@ -42,7 +42,7 @@ class FileWriterTest {
         RepositoryConfig.create(new ChunkerParameters(1024, 4096, 16384), Compression.DEFAULT),
         Repository.OpenOptions.DEFAULT);
     pipeline = new IngestPipeline(repo, new IngestSettings(16 << 20, 2, Duration.ofMillis(100), 4), Clock.systemUTC());
-    chunks = new ChunkReader(repo.index(), repo.packs());
+    chunks = ChunkReader.of(repo);
     ns = Namespace.open(repo.index(), Clock.systemUTC());
     reader = new FileReader(ns, chunks, 1 << 20);
   }

@@ -105,7 +105,7 @@ class CrashTest {
         PipelineTestKit.RepoSummary summary = PipelineTestKit.verifyRepository(repo);
         leftovers = summary.unindexedPacks().size();
         // every stream reported durable by any run so far reads back exactly
-        try (ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+        try (ChunkReader reader = ChunkReader.of(repo)) {
           for (Committed c : committed) {
             byte[] expected = CrashIngestChild.streamData(c.contentSeed());
             assertEquals(expected.length, c.length(), "child and test disagree on stream " + c.contentSeed() + where);
@@ -135,7 +135,7 @@ class CrashTest {
           long pack = repo.index().find(r.id()).orElseThrow().pack().value();
           assertTrue(pack > highestFile, "new pack " + pack + " reuses a number at or below existing pack " + highestFile + where);
         }
-        try (ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+        try (ChunkReader reader = ChunkReader.of(repo)) {
           assertArrayEquals(more, PipelineTestKit.readBack(reader, refs), "ingest after crash" + where);
         }
         PipelineTestKit.verifyRepository(repo);

@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dedupfs.store.chunk.ChunkEncoding;
 import io.dedupfs.store.chunk.Chunker;
 import io.dedupfs.store.chunk.GearTable;
+import io.dedupfs.store.crypto.Encryption;
 import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.index.ChunkLocation;
 import io.dedupfs.store.ingest.PipelineTestKit.Pieces;
@@ -114,7 +115,7 @@ class IngestPipelineTest {
       } finally {
         p.close();
       }
-      try (ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+      try (ChunkReader reader = ChunkReader.of(repo)) {
         for (int i = 0; i < cases.size(); i++) {
           Case c = cases.get(i);
           List<ChunkRef> refs = results.get(i);
@@ -136,7 +137,7 @@ class IngestPipelineTest {
     }
     // and everything is still there after reopening
     try (Repository repo = Repository.open(dir, Repository.OpenOptions.DEFAULT);
-        ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+        ChunkReader reader = ChunkReader.of(repo)) {
       for (int i = 0; i < cases.size(); i++) {
         assertArrayEquals(cases.get(i).data(), readBack(reader, results.get(i)), "after reopen: " + cases.get(i).name());
       }
@@ -173,13 +174,13 @@ class IngestPipelineTest {
       try {
         List<ChunkRef> refs = PipelineTestKit.write(p, data, Pieces.WHOLE, 0).get(20, TimeUnit.SECONDS);
         // durable means: in the index, in a sealed pack, readable by a fresh reader
-        try (ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+        try (ChunkReader reader = ChunkReader.of(repo)) {
           assertArrayEquals(data, readBack(reader, refs));
         }
         for (ChunkRef r : refs) {
           ChunkLocation loc = repo.index().find(r.id()).orElseThrow();
           assertTrue(repo.index().findPack(loc.pack()).isPresent(), "chunk names a pack the index does not know");
-          PackReader.readIndex(repo.packs(), loc.pack());
+          PackReader.readIndex(repo.packs(), loc.pack(), repo.encryption());
         }
       } finally {
         p.close();
@@ -223,7 +224,7 @@ class IngestPipelineTest {
   void chunksAppendedButNotCommittedCanBeLocatedAndRead() throws Exception {
     byte[] data = randomData(24, 100 << 10);
     try (Repository repo = newRepo(tmp.resolve("repo"), Compression.DEFAULT);
-        ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+        ChunkReader reader = ChunkReader.of(repo)) {
       List<ChunkRef> expected = referenceChunking(repo, data);
       // a 10-minute commit interval and no flush: chunks get appended to the open pack but not committed
       IngestPipeline p = new IngestPipeline(repo, settings(BUDGET, Duration.ofMinutes(10)), Clock.systemUTC());
@@ -328,7 +329,7 @@ class IngestPipelineTest {
       assertEquals(first, second, "the same data chunks the same way in a reopened repository");
       assertEquals(packsAfterFirst, repo.packs().list().size(), "the second ingest must not add packs");
       assertEquals(countsAfterFirst, repo.index().counts(), "the second ingest must not change the index");
-      try (ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+      try (ChunkReader reader = ChunkReader.of(repo)) {
         assertArrayEquals(data, readBack(reader, second));
       }
       verifyRepository(repo);
@@ -380,10 +381,10 @@ class IngestPipelineTest {
       }
       long stored = 0;
       for (PackNumber pack : repo.packs().list()) {
-        stored += PackReader.readIndex(repo.packs(), pack).size();
+        stored += PackReader.readIndex(repo.packs(), pack, repo.encryption()).size();
       }
       assertEquals(repo.index().counts().chunks(), stored, "no chunk is written to the packs twice");
-      try (ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+      try (ChunkReader reader = ChunkReader.of(repo)) {
         assertArrayEquals(data, readBack(reader, results.get(threads - 1)));
       }
       verifyRepository(repo);
@@ -452,7 +453,7 @@ class IngestPipelineTest {
       assertTrue(maxSeen.get() <= budget,
           "memory in use reached " + maxSeen.get() + " bytes, above the budget of " + budget);
       assertEquals(0, p.stats().memoryInUse(), "after close() every buffer is returned to the budget");
-      try (ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+      try (ChunkReader reader = ChunkReader.of(repo)) {
         for (int t = 0; t < threads; t++) {
           assertRefsDescribe(inputs[t], results.get(t), SMALL.max());
           assertArrayEquals(inputs[t], readBack(reader, results.get(t)), "stream " + t);
@@ -585,7 +586,7 @@ class IngestPipelineTest {
         assertEquals(ChunkEncoding.RAW, loc.encoding(), "incompressible chunk must be stored RAW");
         assertEquals(loc.plainLength(), loc.storedLength());
       }
-      try (ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+      try (ChunkReader reader = ChunkReader.of(repo)) {
         assertArrayEquals(text, readBack(reader, textRefs));
         assertArrayEquals(random, readBack(reader, randomRefs));
       }
@@ -618,7 +619,7 @@ class IngestPipelineTest {
       // the one pack's length is exactly header + chunks + index + trailer (FORMAT.md §5)
       List<PackNumber> packs = repo.packs().list();
       assertEquals(1, packs.size());
-      List<PackIndexEntry> entries = PackReader.readIndex(repo.packs(), packs.get(0));
+      List<PackIndexEntry> entries = PackReader.readIndex(repo.packs(), packs.get(0), repo.encryption());
       long chunkBytes = 0;
       for (PackIndexEntry e : entries) {
         assertEquals(ChunkEncoding.RAW, e.encoding());
@@ -630,7 +631,7 @@ class IngestPipelineTest {
       verifyRepository(repo);
     }
     try (Repository repo = Repository.open(dir, Repository.OpenOptions.DEFAULT);
-        ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+        ChunkReader reader = ChunkReader.of(repo)) {
       assertEquals(Compression.NONE, repo.config().compression());
       assertArrayEquals(text, readBack(reader, textRefs));
       assertArrayEquals(random, readBack(reader, randomRefs));
@@ -643,7 +644,7 @@ class IngestPipelineTest {
     try (Repository repo = newRepo(dir, Compression.DEFAULT)) {
       // a crash leftover: an unindexed pack file with a high number (FORMAT.md §8 invariant 4)
       var out = repo.packs().create(new PackNumber(77));
-      out.write(PackCodec.encodeHeader(new PackNumber(77)));
+      out.write(PackCodec.encodeHeader(new PackNumber(77), Encryption.NONE));
       out.close();
       IngestPipeline p = pipeline(repo);
       List<ChunkRef> refs;

@@ -169,7 +169,7 @@ public final class PipelineTestKit {
     List<PackNumber> unindexed = new ArrayList<>();
     Set<ChunkId> chunks = new HashSet<>();
     long maxIndexed = 0;
-    try (ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+    try (ChunkReader reader = ChunkReader.of(repo)) {
       for (PackNumber pack : repo.packs().list()) {
         Optional<PackRecord> record = repo.index().findPack(pack);
         if (record.isEmpty()) {
@@ -178,7 +178,7 @@ public final class PipelineTestKit {
         }
         indexed.add(pack);
         maxIndexed = Math.max(maxIndexed, pack.value());
-        List<PackIndexEntry> entries = PackReader.readIndex(repo.packs(), pack);
+        List<PackIndexEntry> entries = PackReader.readIndex(repo.packs(), pack, repo.encryption());
         assertEquals(repo.packs().size(pack), record.get().fileLength(), "pack " + pack + ": recorded file length");
         assertEquals(entries.size(), record.get().chunkCount(), "pack " + pack + ": recorded chunk count");
         assertEquals(entries.stream().mapToLong(PackIndexEntry::storedLength).sum(), record.get().storedBytes(),

@@ -36,7 +36,7 @@ class ExtentsModelTest {
 
   @TempDir Path tmp;
   private final Map<ChunkId, byte[]> chunks = new HashMap<>();
-  private final ChunkHasher hasher = new ChunkHasher();
+  private final ChunkHasher hasher = ChunkHasher.sha256();
 
   @Test
   void randomOverwritesAndTruncationsMatchAByteArray() throws Exception {

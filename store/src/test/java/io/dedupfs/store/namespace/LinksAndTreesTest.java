@@ -54,7 +54,7 @@ class LinksAndTreesTest {
         Repository.OpenOptions.DEFAULT);
     ns = Namespace.open(repo.index(), Clock.systemUTC());
     // Extents may name a chunk the index does not hold for what these tests look at.
-    chunk = new ChunkHasher().idOf("x".getBytes(StandardCharsets.UTF_8));
+    chunk = ChunkHasher.sha256().idOf("x".getBytes(StandardCharsets.UTF_8));
   }
 
   @AfterEach
@@ -120,7 +120,7 @@ class LinksAndTreesTest {
   }
 
   private static CachedTree dummyTree(long d) {
-    return new CachedTree(new ChunkHasher().idOf(("tree " + d).getBytes(StandardCharsets.UTF_8)), d, 2 * d, 3 * d);
+    return new CachedTree(ChunkHasher.sha256().idOf(("tree " + d).getBytes(StandardCharsets.UTF_8)), d, 2 * d, 3 * d);
   }
 
   /** Caches a (made up) tree for every directory, as a snapshot with nothing changing meanwhile would. */

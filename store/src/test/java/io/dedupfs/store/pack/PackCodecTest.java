@@ -11,6 +11,7 @@ import io.dedupfs.store.chunk.ChunkEncoding;
 import io.dedupfs.store.chunk.ChunkHasher;
 import io.dedupfs.store.chunk.ChunkId;
 import io.dedupfs.store.chunk.ChunkKind;
+import io.dedupfs.store.crypto.Encryption;
 import io.dedupfs.store.compress.ChunkCompressor;
 import io.dedupfs.store.compress.ChunkDecompressor;
 import io.dedupfs.store.repo.Compression;
@@ -35,6 +36,9 @@ import org.junit.jupiter.api.io.TempDir;
  * must refuse.
  */
 class PackCodecTest {
+  /** The pack number a lone PackIndex is decoded for (its header is the associated data when sealed). */
+  private static final PackNumber NUMBER = new PackNumber(7);
+
   @TempDir Path tmp;
 
   /** A chunk as the test wrote it: its plaintext and what the writer returned. */
@@ -66,9 +70,9 @@ class PackCodecTest {
    */
   static List<Written> writePack(PackStorage storage, PackNumber number, int count, Random r) throws IOException {
     List<Written> written = new ArrayList<>();
-    ChunkHasher hasher = new ChunkHasher();
+    ChunkHasher hasher = ChunkHasher.sha256();
     try (ChunkCompressor compressor = new ChunkCompressor(new Compression(Compression.Algorithm.ZSTD, 3))) {
-      PackWriter writer = new PackWriter(number, storage);
+      PackWriter writer = new PackWriter(number, storage, Encryption.NONE);
       assertEquals(PackCodec.HEADER_LENGTH, writer.size());
       long storedSum = 0;
       for (int i = 0; i < count; i++) {
@@ -132,7 +136,7 @@ class PackCodecTest {
       assertEquals(1, files.filter(Files::isRegularFile).count(), "exactly one file is written");
     }
 
-    List<PackIndexEntry> read = PackReader.readIndex(storage, number);
+    List<PackIndexEntry> read = PackReader.readIndex(storage, number, Encryption.NONE);
     assertEquals(written.stream().map(Written::entry).toList(), read);
     assertTrue(read.stream().anyMatch(e -> e.kind() == ChunkKind.TREE));
     assertTrue(read.stream().anyMatch(e -> e.kind() == ChunkKind.DATA));
@@ -140,7 +144,7 @@ class PackCodecTest {
     assertTrue(read.stream().anyMatch(e -> e.encoding() == ChunkEncoding.ZSTD));
 
     // Every chunk reads back from its offset and decodes to a plaintext that hashes to its id.
-    ChunkHasher hasher = new ChunkHasher();
+    ChunkHasher hasher = ChunkHasher.sha256();
     try (ChunkDecompressor decompressor = new ChunkDecompressor()) {
       for (Written w : written) {
         PackIndexEntry e = w.entry();
@@ -208,9 +212,9 @@ class PackCodecTest {
   void emptyPackIsValid() throws Exception {
     LocalPackStorage storage = new LocalPackStorage(tmp.resolve("packs"));
     PackNumber number = new PackNumber(1);
-    assertEquals(List.of(), new PackWriter(number, storage).seal());
+    assertEquals(List.of(), new PackWriter(number, storage, Encryption.NONE).seal());
     assertEquals(24 + 4 + 48, storage.size(number));
-    assertEquals(List.of(), PackReader.readIndex(storage, number));
+    assertEquals(List.of(), PackReader.readIndex(storage, number, Encryption.NONE));
   }
 
   @Test
@@ -222,7 +226,7 @@ class PackCodecTest {
     try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
       f.setLength(f.length() - 1);
     }
-    assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number));
+    assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number, Encryption.NONE));
   }
 
   @Test
@@ -243,12 +247,12 @@ class PackCodecTest {
       bad[at] ^= (byte) (1 << (at % 8));
       Files.write(file, bad);
       int where = at;
-      CorruptDataException e = assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number),
+      CorruptDataException e = assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number, Encryption.NONE),
           "flipped byte at " + where + " (index starts at " + indexStart + ", pack length " + good.length + ")");
       assertTrue(e.getMessage().contains(number.toString()), "the error names the pack: " + e.getMessage());
     }
     Files.write(file, good);
-    assertEquals(written.size(), PackReader.readIndex(storage, number).size());
+    assertEquals(written.size(), PackReader.readIndex(storage, number, Encryption.NONE).size());
   }
 
   @Test
@@ -260,7 +264,7 @@ class PackCodecTest {
     byte[] bytes = Files.readAllBytes(file);
     bytes[bytes.length - 1] ^= 1;
     Files.write(file, bytes);
-    CorruptDataException e = assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number));
+    CorruptDataException e = assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number, Encryption.NONE));
     assertTrue(e.getMessage().contains("trailer"), e.getMessage());
   }
 
@@ -270,23 +274,23 @@ class PackCodecTest {
     Random r = new Random(6);
     // A pack with chunks whose writer gave up before sealing (the crash case).
     PackNumber number = new PackNumber(9);
-    PackWriter writer = new PackWriter(number, storage);
+    PackWriter writer = new PackWriter(number, storage, Encryption.NONE);
     for (int i = 0; i < 3; i++) {
       byte[] plain = new byte[1000 + r.nextInt(5000)];
       r.nextBytes(plain);
-      writer.append(new ChunkHasher().idOf(plain), ChunkKind.DATA, ChunkEncoding.RAW, plain.length, ByteBuffer.wrap(plain));
+      writer.append(ChunkHasher.sha256().idOf(plain), ChunkKind.DATA, ChunkEncoding.RAW, plain.length, ByteBuffer.wrap(plain));
     }
     writer.abandon();
     assertTrue(storage.size(number) > 24);
-    CorruptDataException e = assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number));
+    CorruptDataException e = assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number, Encryption.NONE));
     String m = e.getMessage().toLowerCase(Locale.ROOT);
     assertTrue(m.contains("unsealed") || m.contains("trailer"), "message must say the pack is unsealed: " + e.getMessage());
 
     // A pack holding nothing but its header.
     PackNumber empty = new PackNumber(10);
-    new PackWriter(empty, storage).abandon();
+    new PackWriter(empty, storage, Encryption.NONE).abandon();
     assertEquals(24, storage.size(empty));
-    CorruptDataException e2 = assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, empty));
+    CorruptDataException e2 = assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, empty, Encryption.NONE));
     String m2 = e2.getMessage().toLowerCase(Locale.ROOT);
     assertTrue(m2.contains("seal") || m2.contains("trailer"), "message must say the pack is unsealed: " + e2.getMessage());
   }
@@ -300,7 +304,7 @@ class PackCodecTest {
     byte[] bytes = Files.readAllBytes(file);
     byte[] longer = Arrays.copyOf(bytes, bytes.length + 1);
     Files.write(file, longer);
-    assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number));
+    assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number, Encryption.NONE));
   }
 
   @Test
@@ -314,23 +318,30 @@ class PackCodecTest {
     byte[] magic = good.clone();
     magic[3] ^= 0x20;
     Files.write(file, magic);
-    assertThrows(FormatVersionException.class, () -> PackReader.readIndex(storage, number), "bad header magic");
+    assertThrows(FormatVersionException.class, () -> PackReader.readIndex(storage, number, Encryption.NONE), "bad header magic");
 
     byte[] version = good.clone();
     version[9] = 2;
     Files.write(file, version);
-    FormatVersionException v = assertThrows(FormatVersionException.class, () -> PackReader.readIndex(storage, number));
+    FormatVersionException v = assertThrows(FormatVersionException.class, () -> PackReader.readIndex(storage, number, Encryption.NONE));
     assertTrue(v.getMessage().contains("2") && v.getMessage().contains("1"), "names both versions: " + v.getMessage());
 
     byte[] flags = good.clone();
-    flags[11] = 1; // bit 0: encrypted, not implemented by version 1 readers
+    flags[11] = 2; // bit 1: unknown
     Files.write(file, flags);
-    assertThrows(FormatVersionException.class, () -> PackReader.readIndex(storage, number), "unknown flag bit");
+    assertThrows(FormatVersionException.class, () -> PackReader.readIndex(storage, number, Encryption.NONE), "unknown flag bit");
+
+    byte[] encrypted = good.clone();
+    encrypted[11] = 1; // bit 0: encrypted, in a plain repository
+    Files.write(file, encrypted);
+    CorruptDataException e = assertThrows(CorruptDataException.class,
+        () -> PackReader.readIndex(storage, number, Encryption.NONE), "encrypted pack in a plain repository");
+    assertTrue(e.getMessage().contains("encrypted"), e.getMessage());
 
     byte[] otherNumber = good.clone();
     otherNumber[23] ^= 1;
     Files.write(file, otherNumber);
-    assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number), "header names another pack");
+    assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number, Encryption.NONE), "header names another pack");
   }
 
   @Test
@@ -340,7 +351,7 @@ class PackCodecTest {
     Files.createDirectories(packFile(number).getParent());
     for (int len : new int[] {0, 1, 23, 24, 75}) {
       Files.write(packFile(number), new byte[len]);
-      assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number), len + " bytes");
+      assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number, Encryption.NONE), len + " bytes");
     }
   }
 
@@ -350,9 +361,9 @@ class PackCodecTest {
   @Test
   void headerRoundTrip() throws Exception {
     for (long n : new long[] {0, 1, 255, 256, Long.MAX_VALUE}) {
-      ByteBuffer h = PackCodec.encodeHeader(new PackNumber(n));
+      ByteBuffer h = PackCodec.encodeHeader(new PackNumber(n), Encryption.NONE);
       assertEquals(PackCodec.HEADER_LENGTH, h.remaining());
-      assertEquals(new PackNumber(n), PackCodec.decodeHeader(h, "test"));
+      assertEquals(new PackNumber(n), PackCodec.decodeHeader(h, Encryption.NONE, "test"));
     }
   }
 
@@ -364,42 +375,42 @@ class PackCodecTest {
     ChunkId b = ChunkId.of(bid);
     PackIndexEntry e1 = new PackIndexEntry(a, 24, 100, 100, ChunkKind.DATA, ChunkEncoding.RAW);
     PackIndexEntry e2 = new PackIndexEntry(b, 124, 50, 80, ChunkKind.TREE, ChunkEncoding.ZSTD);
-    ByteBuffer encoded = PackCodec.encodeIndexAndTrailer(List.of(e1, e2));
+    ByteBuffer encoded = PackCodec.encodeIndexAndTrailer(List.of(e1, e2), NUMBER, Encryption.NONE);
     int indexLength = PackCodec.indexLength(2);
     assertEquals(indexLength + PackCodec.TRAILER_LENGTH, encoded.remaining());
     ByteBuffer index = encoded.duplicate().limit(indexLength);
     ByteBuffer trailer = encoded.duplicate().position(indexLength).slice();
-    assertEquals(indexLength, PackCodec.decodeTrailerIndexLength(trailer, "t"));
+    assertEquals(indexLength, PackCodec.decodeTrailerIndexLength(trailer, Encryption.NONE, "t"));
     long packLength = 24 + 150 + indexLength + 48;
-    assertEquals(List.of(e1, e2), PackCodec.decodeIndex(index.duplicate(), trailer, packLength, "t"));
+    assertEquals(List.of(e1, e2), PackCodec.decodeIndex(index.duplicate(), trailer, packLength, NUMBER, Encryption.NONE, "t"));
     // Chunks must end exactly where the PackIndex begins.
-    assertThrows(CorruptDataException.class, () -> PackCodec.decodeIndex(index.duplicate(), trailer, packLength + 1, "t"));
-    assertThrows(CorruptDataException.class, () -> PackCodec.decodeIndex(index.duplicate(), trailer, packLength - 1, "t"));
+    assertThrows(CorruptDataException.class, () -> PackCodec.decodeIndex(index.duplicate(), trailer, packLength + 1, NUMBER, Encryption.NONE, "t"));
+    assertThrows(CorruptDataException.class, () -> PackCodec.decodeIndex(index.duplicate(), trailer, packLength - 1, NUMBER, Encryption.NONE, "t"));
     // Entries that are not contiguous are refused even with a matching digest.
     PackIndexEntry gap = new PackIndexEntry(b, 125, 50, 80, ChunkKind.TREE, ChunkEncoding.ZSTD);
-    ByteBuffer gapped = PackCodec.encodeIndexAndTrailer(List.of(e1, gap));
+    ByteBuffer gapped = PackCodec.encodeIndexAndTrailer(List.of(e1, gap), NUMBER, Encryption.NONE);
     assertThrows(CorruptDataException.class, () -> PackCodec.decodeIndex(gapped.duplicate().limit(indexLength),
-        gapped.duplicate().position(indexLength).slice(), packLength + 1, "t"));
+        gapped.duplicate().position(indexLength).slice(), packLength + 1, NUMBER, Encryption.NONE, "t"));
     // An unknown kind or encoding code with a matching digest is corruption, not a crash.
     PackIndexEntry first = new PackIndexEntry(a, 24, 100, 100, ChunkKind.DATA, ChunkEncoding.RAW);
-    ByteBuffer one = PackCodec.encodeIndexAndTrailer(List.of(first));
+    ByteBuffer one = PackCodec.encodeIndexAndTrailer(List.of(first), NUMBER, Encryption.NONE);
     byte[] raw = bytesOf(one);
     raw[4 + 49] = 5; // encoding code 5
     byte[] digest = MessageDigest.getInstance("SHA-256").digest(Arrays.copyOfRange(raw, 0, 4 + 52));
     System.arraycopy(digest, 0, raw, 4 + 52 + 8, 32);
     assertThrows(CorruptDataException.class, () -> PackCodec.decodeIndex(ByteBuffer.wrap(raw, 0, 56).slice(),
-        ByteBuffer.wrap(raw, 56, 48).slice(), 24 + 100 + 56 + 48, "t"));
+        ByteBuffer.wrap(raw, 56, 48).slice(), 24 + 100 + 56 + 48, NUMBER, Encryption.NONE, "t"));
   }
 
   @Test
   void trailerWithImpossibleIndexLengthIsCorrupt() throws Exception {
-    ByteBuffer trailer = PackCodec.encodeIndexAndTrailer(List.of());
+    ByteBuffer trailer = PackCodec.encodeIndexAndTrailer(List.of(), NUMBER, Encryption.NONE);
     ByteBuffer t = trailer.duplicate().position(4).slice();
-    assertEquals(4, PackCodec.decodeTrailerIndexLength(t.duplicate(), "t"));
+    assertEquals(4, PackCodec.decodeTrailerIndexLength(t.duplicate(), Encryption.NONE, "t"));
     for (int bad : new int[] {0, 3, 5, 4 + 51, -1}) {
       ByteBuffer copy = ByteBuffer.allocate(48).put(t.duplicate()).flip();
       copy.putInt(0, bad);
-      assertThrows(CorruptDataException.class, () -> PackCodec.decodeTrailerIndexLength(copy, "t"), "length " + bad);
+      assertThrows(CorruptDataException.class, () -> PackCodec.decodeTrailerIndexLength(copy, Encryption.NONE, "t"), "length " + bad);
     }
   }
 }

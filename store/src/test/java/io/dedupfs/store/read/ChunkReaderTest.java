@@ -68,7 +68,7 @@ class ChunkReaderTest {
   @Test
   void readsIntoADirectBufferAtItsPosition() throws Exception {
     Fixture f = fixture();
-    try (Repository repo = f.repo(); ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+    try (Repository repo = f.repo(); ChunkReader reader = ChunkReader.of(repo)) {
       for (var pair : List.of(List.of(f.random(), f.randomRefs()), List.of(f.text(), f.textRefs()))) {
         byte[] data = (byte[]) pair.get(0);
         @SuppressWarnings("unchecked")
@@ -106,7 +106,7 @@ class ChunkReaderTest {
   @Test
   void readsIntoAHeapBufferWhateverTheChunksEncoding() throws Exception {
     Fixture f = fixture();
-    try (Repository repo = f.repo(); ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+    try (Repository repo = f.repo(); ChunkReader reader = ChunkReader.of(repo)) {
       ChunkRef raw = f.randomRefs().get(0);
       ByteBuffer heap = ByteBuffer.allocate(raw.length());
       reader.read(raw.id(), heap);
@@ -127,7 +127,7 @@ class ChunkReaderTest {
   @Test
   void aBufferTooSmallIsRefusedAndAnUnknownChunkIsNotFound() throws Exception {
     Fixture f = fixture();
-    try (Repository repo = f.repo(); ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+    try (Repository repo = f.repo(); ChunkReader reader = ChunkReader.of(repo)) {
       ChunkRef ref = f.randomRefs().get(0);
       ByteBuffer small = ByteBuffer.allocateDirect(ref.length() - 1);
       assertThrows(IllegalArgumentException.class, () -> reader.read(ref.id(), small));
@@ -153,7 +153,7 @@ class ChunkReaderTest {
   void aDamagedChunkIsReportedAsCorruptionNamingChunkAndPack() throws Exception {
     // FORMAT.md §8 invariant 7
     Fixture f = fixture();
-    try (Repository repo = f.repo(); ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+    try (Repository repo = f.repo(); ChunkReader reader = ChunkReader.of(repo)) {
       for (ChunkRef ref : List.of(f.randomRefs().get(2), f.textRefs().get(2))) {
         ChunkLocation loc = repo.index().find(ref.id()).orElseThrow();
         flipByte(repo, loc, loc.storedLength() / 2);

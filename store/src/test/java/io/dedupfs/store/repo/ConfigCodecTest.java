@@ -64,7 +64,7 @@ class ConfigCodecTest {
     }
     RepositoryConfig config = new RepositoryConfig(
         id, new ChunkerParameters(0x1000, 0x4000, 0x10000), 0x0102030405060708L, new Compression(Compression.Algorithm.ZSTD, 19),
-        5 << 20);
+        5 << 20, false);
     byte[] b = ConfigCodec.encode(config);
     ByteBuffer bb = ByteBuffer.wrap(b);
     assertEquals("DDFSCONF", new String(b, 0, 8, StandardCharsets.US_ASCII));
@@ -87,7 +87,7 @@ class ConfigCodecTest {
     crc.update(b, 0, 56);
     assertEquals((int) crc.getValue(), bb.getInt(56), "CRC-32C of bytes 0..55");
 
-    byte[] none = ConfigCodec.encode(new RepositoryConfig(id, ChunkerParameters.DEFAULT, -1L, Compression.NONE, 1 << 20));
+    byte[] none = ConfigCodec.encode(new RepositoryConfig(id, ChunkerParameters.DEFAULT, -1L, Compression.NONE, 1 << 20, false));
     assertEquals(0, none[48]);
     assertEquals(0, none[49]);
   }
@@ -107,7 +107,7 @@ class ConfigCodecTest {
     }
     int max = Math.min(16 << 20, avg * 4);
     Compression compression = level == 0 ? Compression.NONE : new Compression(Compression.Algorithm.ZSTD, level);
-    RepositoryConfig config = new RepositoryConfig(id, new ChunkerParameters(min, avg, max), seed, compression, packTarget);
+    RepositoryConfig config = new RepositoryConfig(id, new ChunkerParameters(min, avg, max), seed, compression, packTarget, false);
     assertEquals(config, ConfigCodec.decode(ConfigCodec.encode(config)));
   }
 
@@ -251,13 +251,13 @@ class ConfigCodecTest {
   @Test
   void repositoryConfigValidation() {
     assertThrows(IllegalArgumentException.class,
-        () -> new RepositoryConfig(new byte[15], ChunkerParameters.DEFAULT, 0, Compression.NONE, 1 << 20));
+        () -> new RepositoryConfig(new byte[15], ChunkerParameters.DEFAULT, 0, Compression.NONE, 1 << 20, false));
     assertThrows(IllegalArgumentException.class,
-        () -> new RepositoryConfig(new byte[16], ChunkerParameters.DEFAULT, 0, Compression.NONE, (1 << 20) - 1));
+        () -> new RepositoryConfig(new byte[16], ChunkerParameters.DEFAULT, 0, Compression.NONE, (1 << 20) - 1, false));
     assertThrows(IllegalArgumentException.class,
-        () -> new RepositoryConfig(new byte[16], ChunkerParameters.DEFAULT, 0, Compression.NONE, (1 << 30) + 1));
+        () -> new RepositoryConfig(new byte[16], ChunkerParameters.DEFAULT, 0, Compression.NONE, (1 << 30) + 1, false));
     byte[] id = new byte[16];
-    RepositoryConfig c = new RepositoryConfig(id, ChunkerParameters.DEFAULT, 0, Compression.NONE, 1 << 30);
+    RepositoryConfig c = new RepositoryConfig(id, ChunkerParameters.DEFAULT, 0, Compression.NONE, 1 << 30, false);
     id[0] = 9;
     assertEquals(0, c.repositoryId()[0], "the config keeps its own copy of the id");
   }

@@ -293,7 +293,7 @@ class RepositoryTest {
 
     // packs are untouched; with the index back, everything reads
     Files.move(savedIndex, dir.resolve("index"));
-    try (Repository repo = Repository.open(dir, OPTIONS); ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+    try (Repository repo = Repository.open(dir, OPTIONS); ChunkReader reader = ChunkReader.of(repo)) {
       assertEquals(packs, repo.packs().list());
       assertArrayEquals(data, PipelineTestKit.readBack(reader, refs));
     }

@@ -3,7 +3,6 @@ package io.dedupfs.store.snapshot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.dedupfs.store.chunk.ChunkHasher;
 import io.dedupfs.store.chunk.ChunkId;
 import io.dedupfs.store.chunk.ChunkKind;
 import io.dedupfs.store.file.FileReader;
@@ -58,6 +57,7 @@ final class SnapshotKit implements AutoCloseable {
   static final ChunkerParameters SMALL_CHUNKS = new ChunkerParameters(1024, 4096, 256 << 10);
 
   final Path path;
+  private final Repository.OpenOptions options;
   final TickingClock clock = new TickingClock();
   Repository repo;
   IngestPipeline pipeline;
@@ -67,14 +67,27 @@ final class SnapshotKit implements AutoCloseable {
   SnapshotReader reader;
   Snapshots snapshots;
 
-  private SnapshotKit(Path path) {
+  private SnapshotKit(Path path, Repository.OpenOptions options) {
     this.path = path;
+    this.options = options;
   }
 
   static SnapshotKit create(Path path, ChunkerParameters chunker) throws IOException {
-    SnapshotKit kit = new SnapshotKit(path);
-    kit.repo = Repository.init(path, RepositoryConfig.create(chunker, Compression.DEFAULT),
-        Repository.OpenOptions.DEFAULT);
+    return create(path, RepositoryConfig.create(chunker, Compression.DEFAULT), Repository.OpenOptions.DEFAULT);
+  }
+
+  /** A kit on a new repository with {@code config}, created and opened again with {@code options}. */
+  static SnapshotKit create(Path path, RepositoryConfig config, Repository.OpenOptions options) throws IOException {
+    SnapshotKit kit = new SnapshotKit(path, options);
+    kit.repo = Repository.init(path, config, options);
+    kit.start();
+    return kit;
+  }
+
+  /** A kit on an existing repository. */
+  static SnapshotKit open(Path path, Repository.OpenOptions options) throws IOException {
+    SnapshotKit kit = new SnapshotKit(path, options);
+    kit.repo = Repository.open(path, options);
     kit.start();
     return kit;
   }
@@ -82,14 +95,14 @@ final class SnapshotKit implements AutoCloseable {
   /** Closes everything and opens the repository again, as a new process would. */
   void reopen() throws IOException {
     close();
-    repo = Repository.open(path, Repository.OpenOptions.DEFAULT);
+    repo = Repository.open(path, options);
     start();
   }
 
   private void start() throws IOException {
     pipeline = new IngestPipeline(repo, new IngestSettings(64 << 20, 2, Duration.ofMillis(100), 4),
         Clock.systemUTC());
-    chunks = new ChunkReader(repo.index(), repo.packs());
+    chunks = ChunkReader.of(repo);
     ns = Namespace.open(repo.index(), clock);
     files = new FileReader(ns, chunks, 4 << 20);
     reader = new SnapshotReader(chunks, 4 << 20);
@@ -142,7 +155,7 @@ final class SnapshotKit implements AutoCloseable {
    */
   ChunkId storeChunk(byte[] data) throws InterruptedException {
     pipeline.store(ChunkKind.DATA, data);
-    return new ChunkHasher().idOf(data);
+    return repo.chunkIds().newHasher().idOf(data);
   }
 
   void flushChunks() throws Exception {

@@ -47,7 +47,7 @@ class SnapshotReaderNodesTest {
 
   private ChunkId put(byte[] node) throws Exception {
     kit.pipeline.store(ChunkKind.TREE, node);
-    return new ChunkHasher().idOf(node);
+    return ChunkHasher.sha256().idOf(node);
   }
 
   private static byte[] node(int type, List<byte[]> items) {

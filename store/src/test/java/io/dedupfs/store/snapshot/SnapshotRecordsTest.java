@@ -9,6 +9,7 @@ import io.dedupfs.store.CorruptDataException;
 import io.dedupfs.store.namespace.Name;
 import io.dedupfs.store.namespace.Namespace;
 import io.dedupfs.store.repo.Repository;
+import io.dedupfs.store.crypto.Encryption;
 import java.time.Clock;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -123,7 +124,7 @@ class SnapshotRecordsTest {
     Path dir = kit.path.resolve("snapshots");
     SnapshotRecord copy = new SnapshotRecord(41, Name.of("restored"), a.createdNanos(), a.bytes(), a.files(),
         a.directories(), a.root());
-    Files.write(dir.resolve("0000000000000029"), SnapshotRecords.encode(copy));
+    Files.write(dir.resolve("0000000000000029"), SnapshotRecords.encode(copy, Encryption.NONE));
     kit.reopen();
     assertEquals(42, kit.snapshot("b").number());
   }
@@ -140,7 +141,7 @@ class SnapshotRecordsTest {
       byte[] bad = original.clone();
       bad[at] ^= 0x01;
       try {
-        SnapshotRecords.decode(file, bad);
+        SnapshotRecords.decode(file, bad, Encryption.NONE);
         wrong.add(at + ": accepted");
       } catch (CorruptDataException e) {
         if (!e.getMessage().contains(file.toString())) {
@@ -176,13 +177,13 @@ class SnapshotRecordsTest {
   @Test
   void anIntactRecordOfANewerVersionIsRefusedAsSuch() throws Exception {
     SnapshotRecord a = kit.snapshot("a");
-    byte[] bytes = SnapshotRecords.encode(a);
+    byte[] bytes = SnapshotRecords.encode(a, Encryption.NONE);
     java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes).putShort(8, (short) 2);
     java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
     crc.update(bytes, 0, bytes.length - 4);
     b.putInt(bytes.length - 4, (int) crc.getValue());
     io.dedupfs.store.FormatVersionException e = assertThrows(io.dedupfs.store.FormatVersionException.class,
-        () -> SnapshotRecords.decode(Path.of("r"), bytes));
+        () -> SnapshotRecords.decode(Path.of("r"), bytes, Encryption.NONE));
     assertTrue(e.getMessage().contains("version 2"), e.getMessage());
   }
 

@@ -15,6 +15,7 @@ import io.dedupfs.store.namespace.Inode;
 import io.dedupfs.store.namespace.Mode;
 import io.dedupfs.store.namespace.Name;
 import io.dedupfs.store.namespace.TreeSource.Xattr;
+import io.dedupfs.store.crypto.Encryption;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -25,8 +26,8 @@ import org.junit.jupiter.api.Test;
 
 /** The byte layouts of FORMAT.md §10.1 and §10.2, checked field by field against the document. */
 class TreeCodecTest {
-  private static final ChunkId TREE = new ChunkHasher().idOf("tree".getBytes(StandardCharsets.UTF_8));
-  private static final ChunkId DATA = new ChunkHasher().idOf("data".getBytes(StandardCharsets.UTF_8));
+  private static final ChunkId TREE = ChunkHasher.sha256().idOf("tree".getBytes(StandardCharsets.UTF_8));
+  private static final ChunkId DATA = ChunkHasher.sha256().idOf("data".getBytes(StandardCharsets.UTF_8));
 
   private static Inode inode(int mode) {
     return new Inode(0x0102030405060708L, mode, 0x11111111, 0x22222222, 3, 0x3333333333L, -5, 0x4444, 0x5555,
@@ -157,7 +158,7 @@ class TreeCodecTest {
   void snapshotRecordLayout() throws Exception {
     TreeEntry root = new TreeEntry(null, inode(Mode.S_IFDIR | 0700), List.of(), TREE, null, null, null);
     SnapshotRecord r = new SnapshotRecord(0x1234, Name.of("daily"), -77, 1000, 20, 3, root);
-    byte[] bytes = SnapshotRecords.encode(r);
+    byte[] bytes = SnapshotRecords.encode(r, Encryption.NONE);
     assertEquals(56 + 1 + 5 + (1 + 64 + 2 + 32) + 4, bytes.length);
     ByteBuffer b = ByteBuffer.wrap(bytes);
     byte[] magic = new byte[8];
@@ -172,7 +173,7 @@ class TreeCodecTest {
     assertEquals(20, b.getLong());
     assertEquals(3, b.getLong());
     assertEquals(5, b.get());
-    SnapshotRecord back = SnapshotRecords.decode(Path.of("x"), bytes);
+    SnapshotRecord back = SnapshotRecords.decode(Path.of("x"), bytes, Encryption.NONE);
     assertEquals(r.number(), back.number());
     assertEquals(r.name(), back.name());
     assertEquals(r.createdNanos(), back.createdNanos());

@@ -71,7 +71,7 @@ class ControlServerTest {
   }
 
   private RepositoryOperations operations() {
-    ChunkReader chunks = new ChunkReader(repository.index(), repository.packs());
+    ChunkReader chunks = ChunkReader.of(repository);
     SnapshotReader trees = new SnapshotReader(chunks, 1 << 20);
     GcSettings settings = GcSettings.defaults(repository.path());
     return RepositoryOperations.of(repository.index(), snapshots,
