@@ -12,6 +12,7 @@ import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.index.ChunkLocation;
 import io.dedupfs.store.pack.PackStorage;
 import io.dedupfs.store.repo.Repository;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
@@ -126,6 +127,9 @@ public final class ChunkReader implements AutoCloseable {
       }
       dst.position(dst.position() + where.plainLength());
       return where.plainLength();
+    } catch (EOFException e) {
+      // A truncated pack: as corrupt as flipped bytes, and named by chunk like them.
+      throw new CorruptDataException(what + ": " + e.getMessage(), e);
     } finally {
       decoders.add(d);
     }

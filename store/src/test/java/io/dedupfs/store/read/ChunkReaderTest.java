@@ -20,11 +20,13 @@ import io.dedupfs.store.repo.Repository;
 import io.dedupfs.store.repo.RepositoryConfig;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -164,6 +166,35 @@ class ChunkReaderTest {
       }
       // the neighbours are fine
       assertArrayEquals(slice(f.random(), f.randomRefs(), 1), reader.readBytes(f.randomRefs().get(1).id()));
+    }
+  }
+
+  @Test
+  void aChunkCutOffByATruncatedPackIsCorruptionNamingChunkAndPack() throws Exception {
+    Fixture f = fixture();
+    try (Repository repo = f.repo(); ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+      // Workers append in parallel, so stream order is not pack order: cut the last in the pack.
+      Comparator<ChunkRef> byOffset = Comparator.comparingLong(r -> location(repo, r).offset());
+      ChunkRef cut = f.randomRefs().stream().max(byOffset).orElseThrow();
+      ChunkRef first = f.randomRefs().stream().min(byOffset).orElseThrow();
+      ChunkLocation loc = location(repo, cut);
+      Path file = repo.path().resolve("packs").resolve(loc.pack().directoryName()).resolve(loc.pack().fileName());
+      try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+        raf.setLength(loc.offset() + loc.storedLength() / 2);
+      }
+      CorruptDataException e = assertThrows(CorruptDataException.class, () -> reader.readBytes(cut.id()));
+      assertTrue(e.getMessage().contains(cut.id().hex()), "names the chunk: " + e.getMessage());
+      assertTrue(e.getMessage().contains(loc.pack().toString()), "names the pack: " + e.getMessage());
+      // the first chunk of the pack still reads
+      assertArrayEquals(slice(f.random(), f.randomRefs(), f.randomRefs().indexOf(first)), reader.readBytes(first.id()));
+    }
+  }
+
+  private static ChunkLocation location(Repository repo, ChunkRef ref) {
+    try {
+      return repo.index().find(ref.id()).orElseThrow();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 }
