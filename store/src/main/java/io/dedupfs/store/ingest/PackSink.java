@@ -141,6 +141,7 @@ final class PackSink {
       commit = new PackCommit(writer.number(),
           new PackRecord(writer.size(), entries.size(), writer.storedBytes(), clock.millis()), entries);
     } catch (IOException | RuntimeException e) {
+      writer.discardAfter(e);
       fail(chunks, e);
       committed.completeExceptionally(e);
       return;
@@ -162,11 +163,7 @@ final class PackSink {
   }
 
   private void abandonCurrent(IOException cause) {
-    try {
-      current.abandon();
-    } catch (IOException e) {
-      cause.addSuppressed(e);
-    }
+    current.discardAfter(cause);
     fail(currentChunks, cause);
     current = null;
     currentChunks = new ArrayList<>();

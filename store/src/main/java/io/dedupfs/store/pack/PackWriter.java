@@ -15,6 +15,7 @@ import java.util.List;
  */
 public final class PackWriter {
   private final PackNumber number;
+  private final PackStorage storage;
   private final PackStorage.PackOutput output;
   private final Encryption encryption;
   private final List<PackIndexEntry> entries = new ArrayList<>();
@@ -24,9 +25,15 @@ public final class PackWriter {
   /** Starts a pack whose chunks arrive already sealed with {@code encryption}, which also seals its index. */
   public PackWriter(PackNumber number, PackStorage storage, Encryption encryption) throws IOException {
     this.number = number;
+    this.storage = storage;
     this.output = storage.create(number);
     this.encryption = encryption;
-    guarded(() -> output.write(PackCodec.encodeHeader(number, encryption)));
+    try {
+      guarded(() -> output.write(PackCodec.encodeHeader(number, encryption)));
+    } catch (IOException e) {
+      discardAfter(e);
+      throw e;
+    }
   }
 
   public PackNumber number() {
@@ -67,9 +74,23 @@ public final class PackWriter {
     return List.copyOf(entries);
   }
 
-  /** Gives up on the pack without sealing it. */
+  /** Gives up on the pack without sealing it; its file stays, as after a crash. */
   public void abandon() throws IOException {
     output.close();
+  }
+
+  /**
+   * Gives up on a pack whose write failed before it was sealed, and deletes its file: nothing
+   * names it, and on a full disk its bytes are the room that later writes need. Failures of the
+   * cleanup are added to {@code cause}.
+   */
+  public void discardAfter(Exception cause) {
+    try {
+      output.close();
+      storage.delete(number);
+    } catch (IOException e) {
+      cause.addSuppressed(e);
+    }
   }
 
   private interface IoAction {
