@@ -24,6 +24,7 @@ import io.dedupfs.tools.control.RepositoryOperations;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -34,6 +35,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -57,6 +59,8 @@ final class MountCommand implements Callable<Integer> {
   static final long TREE_CACHE_BYTES = 32L << 20;
   /** Deleted snapshots are collected this long after the last deletion: a prune's deletions make one run. */
   private static final long BACKGROUND_GC_DELAY_MILLIS = 10_000;
+  /** The FUSE option that mounts over a directory's contents. */
+  private static final String NONEMPTY = "nonempty";
   private static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(30);
   /** Longest a SIGTERM waits for the last writes to become durable before the JVM goes. */
   private static final long SHUTDOWN_WAIT_MINUTES = 10;
@@ -94,14 +98,7 @@ final class MountCommand implements Callable<Integer> {
     if (!Files.isRegularFile(repo.resolve("config"))) {
       throw new NoSuchFileException(repo.toString(), null, "no repository here (create one with dedupfs init " + repo + ")");
     }
-    if (!Files.isDirectory(mnt)) {
-      throw new NoSuchFileException(mnt.toString(), null, "mountpoint is not a directory");
-    }
-    var busy = MountTable.at(mnt);
-    if (busy.isPresent()) {
-      throw new IOException(mnt + " is already a mountpoint (" + busy.get().type() + " of " + busy.get().source()
-          + "); unmount it first");
-    }
+    checkMountpoint(mnt);
     if (!foreground) {
       // Asked here, where the terminal is; the filesystem process gets it through a pipe.
       char[] key = Repository.configOf(repo).encrypted() ? passphrase.existing(repo).passphrase() : null;
@@ -118,6 +115,31 @@ final class MountCommand implements Callable<Integer> {
         System.out.flush();
       }
       throw e;
+    }
+  }
+
+  /** A directory, not mounted on, and empty unless {@code -o nonempty} (as libfuse 2 asks, but with a clear message). */
+  private void checkMountpoint(Path mnt) throws IOException {
+    if (!Files.exists(mnt)) {
+      throw new NoSuchFileException(mnt.toString(), null, "mountpoint does not exist");
+    }
+    if (!Files.isDirectory(mnt)) {
+      throw new FileSystemException(mnt.toString(), null, "mountpoint is not a directory");
+    }
+    var busy = MountTable.at(mnt);
+    if (busy.isPresent()) {
+      throw new IOException(mnt + " is already a mountpoint (" + busy.get().type() + " of " + busy.get().source()
+          + "); unmount it first");
+    }
+    if (!fuseOptions.contains(NONEMPTY) && !isEmptyDirectory(mnt)) {
+      throw new FileSystemException(mnt.toString(), null,
+          "mountpoint is not empty (its files would be hidden while mounted; -o " + NONEMPTY + " mounts over them)");
+    }
+  }
+
+  private static boolean isEmptyDirectory(Path dir) throws IOException {
+    try (Stream<Path> entries = Files.list(dir)) {
+      return entries.findAny().isEmpty();
     }
   }
 
