@@ -172,7 +172,7 @@ class ChunkReaderTest {
   @Test
   void aChunkCutOffByATruncatedPackIsCorruptionNamingChunkAndPack() throws Exception {
     Fixture f = fixture();
-    try (Repository repo = f.repo(); ChunkReader reader = new ChunkReader(repo.index(), repo.packs())) {
+    try (Repository repo = f.repo(); ChunkReader reader = ChunkReader.of(repo)) {
       // Workers append in parallel, so stream order is not pack order: cut the last in the pack.
       Comparator<ChunkRef> byOffset = Comparator.comparingLong(r -> location(repo, r).offset());
       ChunkRef cut = f.randomRefs().stream().max(byOffset).orElseThrow();

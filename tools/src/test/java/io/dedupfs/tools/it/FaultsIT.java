@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dedupfs.store.chunk.ChunkHasher;
+import io.dedupfs.store.crypto.Encryption;
 import io.dedupfs.store.chunk.ChunkId;
 import io.dedupfs.store.pack.LocalPackStorage;
 import io.dedupfs.store.pack.PackIndexEntry;
@@ -123,7 +124,7 @@ class FaultsIT {
       LocalPackStorage packs = new LocalPackStorage(fs.repository.resolve("packs"));
       for (PackNumber pack : packs.list()) {
         // A pack that failed half-written is deleted at once, not left to fill the disk further.
-        PackReader.readIndex(packs, pack);
+        PackReader.readIndex(packs, pack, Encryption.NONE);
       }
 
       Files.delete(fs.mountpoint.resolve("overflow"));
@@ -195,11 +196,11 @@ class FaultsIT {
     LocalPackStorage packs = new LocalPackStorage(fs.repository.resolve("packs"));
     List<StoredChunk> stored = new ArrayList<>();
     for (PackNumber pack : packs.list()) {
-      for (PackIndexEntry entry : PackReader.readIndex(packs, pack)) {
+      for (PackIndexEntry entry : PackReader.readIndex(packs, pack, Encryption.NONE)) {
         stored.add(new StoredChunk(pack, entry, -1));
       }
     }
-    ChunkHasher hasher = new ChunkHasher();
+    ChunkHasher hasher = ChunkHasher.sha256();
     List<StoredChunk> inOrder = new ArrayList<>();
     int at = 0;
     while (at < content.length) {
