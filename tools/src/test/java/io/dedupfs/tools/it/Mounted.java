@@ -38,7 +38,12 @@ public final class Mounted implements AutoCloseable {
     Path mnt = Files.createDirectories(dir.resolve("mnt"));
     Result init = dedupfs("init", repo.toString());
     assertEquals(0, init.exit, init.output);
-    Mounted m = new Mounted(repo, mnt);
+    return existing(repo, mnt, mountOptions);
+  }
+
+  /** The repository {@code repository}, mounted at {@code mountpoint} (created if missing). */
+  public static Mounted existing(Path repository, Path mountpoint, String... mountOptions) throws Exception {
+    Mounted m = new Mounted(repository, Files.createDirectories(mountpoint));
     m.mount(mountOptions);
     return m;
   }
