@@ -144,7 +144,7 @@ public final class Collector {
     long started = System.nanoTime();
     long t = started;
     // A collection killed midway left fossils, and maybe sort runs: start from none.
-    restoreEveryFossil();
+    index.restoreEveryFossil(settings.batch());
     ExternalSorter.deleteLeftovers(settings.tempDirectory());
     pending.commitAll();
     long epoch = pipeline.flushToEpoch();
@@ -185,12 +185,6 @@ public final class Collector {
     long now = System.nanoTime();
     phases.put(phase, Duration.ofNanos(now - since));
     return now;
-  }
-
-  private void restoreEveryFossil() throws IOException {
-    for (List<ChunkEntry> page; !(page = index.fossils(null, settings.batch())).isEmpty(); ) {
-      index.restoreFossils(page.stream().map(ChunkEntry::id).toList());
-    }
   }
 
   /** Sets aside every unreferenced chunk of a pack written before the epoch. */

@@ -4,6 +4,7 @@ import io.dedupfs.store.CorruptDataException;
 import io.dedupfs.store.FormatVersionException;
 import io.dedupfs.store.StoreException;
 import io.dedupfs.store.chunk.ChunkId;
+import io.dedupfs.store.io.DurableFiles;
 import io.dedupfs.store.pack.PackIndexEntry;
 import io.dedupfs.store.pack.PackNumber;
 import java.io.IOException;
@@ -37,13 +38,17 @@ public final class ChunkIndex implements AutoCloseable {
   private static final byte[] META_SCHEMA = "schema".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] META_REPOSITORY_ID = "repository-id".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] META_NEXT_PACK = "next-pack".getBytes(StandardCharsets.US_ASCII);
+  /** A file beside the environment while it is rebuilt from the packs (FORMAT.md §12): it is not whole yet. */
+  private static final String REBUILDING = "rebuilding";
   private static final int MAX_READERS = 1024;
 
   private final Env<ByteBuffer> env;
+  private final Path dir;
   private final Map<Table, Dbi<ByteBuffer>> tables = new EnumMap<>(Table.class);
 
-  private ChunkIndex(Env<ByteBuffer> env) {
+  private ChunkIndex(Env<ByteBuffer> env, Path dir) {
     this.env = env;
+    this.dir = dir;
     for (Table t : Table.values()) {
       tables.put(t, env.openDbi(t.dbName, DbiFlags.MDB_CREATE));
     }
@@ -127,10 +132,39 @@ public final class ChunkIndex implements AutoCloseable {
     return index;
   }
 
+  /**
+   * Creates a new, empty index to be rebuilt from the packs: until {@link #finishRebuild}, {@link
+   * #open} refuses it, so that a rebuild cut short is never taken for a whole index.
+   */
+  public static ChunkIndex createForRebuild(Path dir, byte[] repositoryId, long mapSize) throws IOException {
+    Files.createDirectories(dir);
+    DurableFiles.writeAtomically(dir.resolve(REBUILDING), new byte[0]);
+    return create(dir, repositoryId, mapSize);
+  }
+
+  /** True if {@code dir} holds an index whose rebuild has not finished. */
+  public static boolean isRebuilding(Path dir) {
+    return Files.exists(dir.resolve(REBUILDING));
+  }
+
+  /** True while this index is being rebuilt from the packs. */
+  public boolean rebuilding() {
+    return isRebuilding(dir);
+  }
+
+  /** Makes the rebuilt index durable, then marks it whole. */
+  public void finishRebuild() throws IOException {
+    sync();
+    DurableFiles.delete(dir.resolve(REBUILDING));
+  }
+
   /** Opens an existing index, checking its schema version and that it belongs to this repository. */
   public static ChunkIndex open(Path dir, byte[] repositoryId, long mapSize) throws IOException {
     if (!exists(dir)) {
       throw new StoreException("no index in " + dir);
+    }
+    if (isRebuilding(dir)) {
+      throw new StoreException("the index in " + dir + " was being rebuilt and is not whole; run dedupfs check --repair");
     }
     ChunkIndex index = openEnv(dir, mapSize);
     try {
@@ -153,7 +187,7 @@ public final class ChunkIndex implements AutoCloseable {
           // in the kernel's cache); it reaches the disk at the next sync() (FORMAT.md §8 invariant 8).
           // An fsync per metadata operation would cap a FUSE mount at a few hundred files/s.
           .open(dir.toFile(), EnvFlags.MDB_NOTLS, EnvFlags.MDB_NOSYNC);
-      return new ChunkIndex(env);
+      return new ChunkIndex(env, dir);
     } catch (LmdbException e) {
       throw LmdbFailures.translate(e, "open " + dir);
     }
@@ -294,6 +328,46 @@ public final class ChunkIndex implements AutoCloseable {
         }
       }
       return null;
+    }));
+  }
+
+  /** Puts every fossil back into {@code chunks} (a collection cut short left them), {@code batch} per transaction. */
+  public void restoreEveryFossil(int batch) throws StoreException {
+    for (List<ChunkEntry> page; !(page = fossils(null, batch)).isEmpty(); ) {
+      restoreFossils(page.stream().map(ChunkEntry::id).toList());
+    }
+  }
+
+  /**
+   * A change to one chunk entry, made only if the entry is still {@code was}: null {@code was}
+   * means absent, null {@code becomes} deletes.
+   */
+  public record ChunkChange(ChunkId id, ChunkLocation was, ChunkLocation becomes) {}
+
+  /**
+   * Makes each change whose entry is still as expected, in one transaction; returns how many were
+   * made. Expecting the old value lets a repair run beside writers: an entry they changed meanwhile
+   * is theirs.
+   */
+  public int compareAndSet(List<ChunkChange> changes) throws StoreException {
+    return storeOnly("repair chunk entries", () -> write("repair chunk entries", tx -> {
+      int made = 0;
+      for (ChunkChange c : changes) {
+        byte[] key = c.id().toBytes();
+        Optional<byte[]> now = tx.get(Table.CHUNKS, key);
+        boolean expected = c.was() == null ? now.isEmpty()
+            : now.filter(v -> Arrays.equals(v, IndexCodec.encodeLocation(c.was()))).isPresent();
+        if (!expected) {
+          continue;
+        }
+        if (c.becomes() == null) {
+          tx.delete(Table.CHUNKS, key);
+        } else {
+          tx.put(Table.CHUNKS, key, IndexCodec.encodeLocation(c.becomes()));
+        }
+        made++;
+      }
+      return made;
     }));
   }
 

@@ -492,6 +492,115 @@ public final class Namespace {
     });
   }
 
+  // ---------------------------------------------------------------- for dedupfs check --repair (FORMAT.md §12)
+
+  /**
+   * Turns the given extents of a regular file into holes, each only if it is still there as given
+   * (a writer may have replaced it since it was read), and adds their ranges to the file's {@link
+   * DamagedRanges#XATTR}, in one transaction: what a repair does with extents whose chunk is lost.
+   * Returns the ranges that became holes.
+   */
+  public List<DamagedRanges.Range> markLost(long inode, List<Extent> lost) throws IOException {
+    return index.write(tx -> {
+      Inode file = regularFile(tx, inode);
+      List<DamagedRanges.Range> holes = new ArrayList<>();
+      for (Extent e : lost) {
+        byte[] key = NamespaceCodec.extentKey(inode, e.fileOffset());
+        byte[] value = NamespaceCodec.encodeExtent(e);
+        if (tx.get(Table.EXTENTS, key).filter(v -> java.util.Arrays.equals(v, value)).isPresent()) {
+          tx.delete(Table.EXTENTS, key);
+          holes.add(DamagedRanges.Range.of(e));
+        }
+      }
+      if (!holes.isEmpty()) {
+        addDamage(tx, inode, holes);
+        // ctime: the file changed, and so did the trees cached above it.
+        store(tx, file.withNlink(file.nlink(), now()));
+      }
+      return holes;
+    });
+  }
+
+  private static void addDamage(IndexTransaction tx, long inode, List<DamagedRanges.Range> ranges)
+      throws FileSystemException {
+    byte[] key = xattrKey(inode, DamagedRanges.XATTR);
+    byte[] old = tx.get(Table.XATTRS, key).orElse(new byte[0]);
+    tx.put(Table.XATTRS, key, DamagedRanges.encode(DamagedRanges.merge(old, ranges)));
+  }
+
+  /** Drops the cached tree of {@code directory} and its ancestors': a repair found it not whole. */
+  public void forgetCachedTree(long directory) throws IOException {
+    index.write(tx -> {
+      changedBelow(tx, directory);
+      return null;
+    });
+  }
+
+  /**
+   * One name of a tree being restored: the inode as it was, with its xattrs, a symlink's target
+   * (else null), a regular file's extents, and the ranges of the file that could not be restored
+   * (its extent list was lost), which become holes named in {@link DamagedRanges#XATTR}.
+   */
+  public record RestoredEntry(Name name, Inode inode, List<TreeSource.Xattr> xattrs, byte[] target,
+      List<Extent> extents, List<DamagedRanges.Range> lost) {}
+
+  /**
+   * Sets the root directory's attributes and xattrs to {@code root}'s, for a live tree being
+   * restored from a snapshot into a new index.
+   */
+  public void restoreRoot(Inode root, List<TreeSource.Xattr> xattrs) throws IOException {
+    index.write(tx -> {
+      Inode i = root;
+      tx.put(Table.INODES, NamespaceCodec.inodeKey(ROOT), NamespaceCodec.encodeInode(new Inode(ROOT, i.mode(), i.uid(),
+          i.gid(), i.nlink(), i.size(), i.atimeNanos(), i.mtimeNanos(), i.ctimeNanos(), i.rdev(), ROOT)));
+      putXattrs(tx, ROOT, xattrs);
+      return null;
+    });
+  }
+
+  /**
+   * Enters {@code entries} into directory {@code parent} with their inode numbers as they are,
+   * for a live tree being restored from a snapshot into a new index: an inode met again (another
+   * name of a hard link) only gains the name. {@code next-inode} is raised above every number
+   * entered, so numbers stay unique.
+   */
+  public void restore(long parent, List<RestoredEntry> entries) throws IOException {
+    index.write(tx -> {
+      long next = ByteBuffer.wrap(tx.get(Table.META, NEXT_INODE)
+          .orElseThrow(() -> new CorruptDataException("index: no next-inode entry"))).getLong(0);
+      for (RestoredEntry e : entries) {
+        Inode i = e.inode();
+        tx.put(Table.DIRENTS, NamespaceCodec.entryKey(parent, e.name()), NamespaceCodec.encodeDirent(i.number(), i.type()));
+        if (!i.isDirectory()) {
+          addLink(tx, i.number(), parent);
+        }
+        if (tx.get(Table.INODES, NamespaceCodec.inodeKey(i.number())).isEmpty()) {
+          Inode placed = i.isDirectory() ? i.withParent(parent, i.ctimeNanos()) : i;
+          tx.put(Table.INODES, NamespaceCodec.inodeKey(i.number()), NamespaceCodec.encodeInode(placed));
+          putXattrs(tx, i.number(), e.xattrs());
+          if (e.target() != null) {
+            tx.put(Table.SYMLINKS, NamespaceCodec.inodeKey(i.number()), e.target());
+          }
+          for (Extent x : e.extents()) {
+            tx.put(Table.EXTENTS, NamespaceCodec.extentKey(i.number(), x.fileOffset()), NamespaceCodec.encodeExtent(x));
+          }
+          if (!e.lost().isEmpty()) {
+            addDamage(tx, i.number(), e.lost());
+          }
+        }
+        next = Math.max(next, i.number() + 1);
+      }
+      tx.put(Table.META, NEXT_INODE, ByteBuffer.allocate(8).putLong(0, next).array());
+      return null;
+    });
+  }
+
+  private static void putXattrs(IndexTransaction tx, long inode, List<TreeSource.Xattr> xattrs) throws FileSystemException {
+    for (TreeSource.Xattr x : xattrs) {
+      tx.put(Table.XATTRS, xattrKey(inode, x.name()), x.value());
+    }
+  }
+
   // ---------------------------------------------------------------- inside a transaction
 
   /** Every extent overlapping {@code [from, to)}: the one starting before {@code from}, if it reaches in, then those starting inside. */

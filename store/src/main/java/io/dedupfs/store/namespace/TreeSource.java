@@ -87,12 +87,23 @@ public final class TreeSource {
 
   /** The tree ids the tree cache holds (FORMAT.md §10.4): the next snapshot may reuse them. */
   public void cachedTreeIds(ChunkIdSink sink) throws IOException {
+    cachedTrees((directory, tree) -> sink.accept(tree.tree()));
+  }
+
+  /** Where {@link #cachedTrees} hands each entry of the tree cache. */
+  @FunctionalInterface
+  public interface CachedTreeSink {
+    void accept(long directory, CachedTree tree) throws IOException;
+  }
+
+  /** Hands {@code sink} every directory the tree cache holds, with its cached tree. */
+  public void cachedTrees(CachedTreeSink sink) throws IOException {
     byte[] all = new byte[0];
     for (List<IndexTransaction.Entry> page = tx.scan(Table.TREES, all, null, PAGE); !page.isEmpty();
         page = tx.scan(Table.TREES, all, page.get(page.size() - 1).key(), PAGE)) {
       for (IndexTransaction.Entry e : page) {
         long directory = java.nio.ByteBuffer.wrap(e.key()).getLong();
-        sink.accept(NamespaceCodec.decodeCachedTree(directory, e.value()).tree());
+        sink.accept(directory, NamespaceCodec.decodeCachedTree(directory, e.value()));
       }
     }
   }

@@ -14,12 +14,15 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * Packs as files under {@code REPO/packs/HH/} (FORMAT.md §2). Opens a descriptor per read rather
+ * Packs as files under {@code REPO/packs/HH/}, and packs set aside in {@code REPO/lost+found/}
+ * beside it (FORMAT.md §2). Opens a descriptor per read rather
  * than keeping one per pack: a repository has more packs than a process may hold open files.
  */
 public final class LocalPackStorage implements PackStorage {
   /** Lowercase hex, first digit 0–7: the names of non-negative 64-bit pack numbers. */
   private static final java.util.regex.Pattern PACK_NAME = java.util.regex.Pattern.compile("[0-7][0-9a-f]{15}");
+
+  static final String LOST_AND_FOUND = "lost+found";
 
   private final Path root;
 
@@ -99,6 +102,21 @@ public final class LocalPackStorage implements PackStorage {
       return;
     }
     syncDirectory(pathOf(number).getParent());
+  }
+
+  @Override
+  public String setAside(PackNumber number) throws IOException {
+    Path lostAndFound = root.resolveSibling(LOST_AND_FOUND);
+    Files.createDirectories(lostAndFound);
+    Path target = lostAndFound.resolve(number.fileName());
+    // A pack of the same number set aside earlier (its number was free to use again) stays too.
+    for (int n = 1; Files.exists(target); n++) {
+      target = lostAndFound.resolve(number.fileName() + "." + n);
+    }
+    Files.move(pathOf(number), target);
+    syncDirectory(lostAndFound);
+    syncDirectory(pathOf(number).getParent());
+    return target.toString();
   }
 
   static void syncDirectory(Path dir) throws IOException {

@@ -27,6 +27,15 @@ public interface PackStorage {
 
   void delete(PackNumber number) throws IOException;
 
+  /**
+   * Moves a pack that cannot be read as sealed out of the storage, where nothing lists, reads or
+   * deletes it but a person may still look at it; returns where it went. A storage with no such
+   * place (the default) refuses: a pack is never deleted for being unreadable.
+   */
+  default String setAside(PackNumber number) throws IOException {
+    throw new IOException("this pack storage has no place to set pack " + number + " aside");
+  }
+
   /** A pack being written: append-only, made durable once by {@link #seal()}. */
   interface PackOutput extends AutoCloseable {
     void write(ByteBuffer src) throws IOException;

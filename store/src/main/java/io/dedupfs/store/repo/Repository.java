@@ -9,6 +9,7 @@ import io.dedupfs.store.crypto.MasterKeys;
 import io.dedupfs.store.crypto.PassphraseSource;
 import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.io.DurableFiles;
+import io.dedupfs.store.io.FileTrees;
 import io.dedupfs.store.pack.LocalPackStorage;
 import io.dedupfs.store.pack.PackStorage;
 import java.io.IOException;
@@ -100,6 +101,19 @@ public final class Repository implements AutoCloseable {
   }
 
   public static Repository open(Path path, OpenOptions options) throws IOException {
+    return open(path, options, false);
+  }
+
+  /**
+   * Opens a repository for {@code dedupfs check --repair}: where {@link #open} refuses a missing
+   * index, or one whose rebuild was cut short, this starts a new one marked as being rebuilt
+   * ({@link ChunkIndex#rebuilding()}), for the repair to fill from the packs and snapshot records.
+   */
+  public static Repository openForRepair(Path path, OpenOptions options) throws IOException {
+    return open(path, options, true);
+  }
+
+  private static Repository open(Path path, OpenOptions options, boolean rebuildIndex) throws IOException {
     RepositoryConfig config = configOf(path);
     // Unlocked before the lock is taken: a wrong passphrase is refused before anything is written.
     Optional<MasterKeys> keys = config.encrypted()
@@ -110,7 +124,12 @@ public final class Repository implements AutoCloseable {
       PackStorage packs = new LocalPackStorage(path.resolve(PACKS));
       Path indexDir = path.resolve(INDEX);
       ChunkIndex index;
-      if (ChunkIndex.exists(indexDir)) {
+      boolean whole = ChunkIndex.exists(indexDir) && !ChunkIndex.isRebuilding(indexDir);
+      if (rebuildIndex && !whole) {
+        // Whatever a rebuild cut short left is redone from the packs, which are all it was made from.
+        FileTrees.delete(indexDir);
+        index = ChunkIndex.createForRebuild(indexDir, config.repositoryId(), options.indexMapSize());
+      } else if (ChunkIndex.exists(indexDir)) {
         index = ChunkIndex.open(indexDir, config.repositoryId(), options.indexMapSize());
       } else if (packs.list().isEmpty()) {
         index = ChunkIndex.create(indexDir, config.repositoryId(), options.indexMapSize());

@@ -57,8 +57,13 @@ public final class SnapshotReader {
 
   /** Up to {@code limit} entries of a directory after {@code after} (null: from the start), in name order. */
   public List<TreeEntry> list(TreeEntry directory, Name after, int limit) throws IOException {
+    return list(directory.tree(), after, limit);
+  }
+
+  /** Up to {@code limit} entries of the directory whose tree id is {@code tree}, after {@code after}. */
+  public List<TreeEntry> list(ChunkId tree, Name after, int limit) throws IOException {
     List<TreeEntry> out = new ArrayList<>();
-    collect(directory.tree(), after, limit, out);
+    collect(tree, after, limit, out);
     return out;
   }
 
