@@ -17,7 +17,6 @@ import io.dedupfs.store.snapshot.SnapshotReader;
 import io.dedupfs.store.snapshot.Snapshots;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +31,7 @@ import java.util.Set;
  */
 public final class Checker {
   /** Problems listed in a report; more are counted. */
-  public static final int MAX_PROBLEMS = 100;
+  public static final int MAX_PROBLEMS = Findings.MAX_LISTED;
 
   private final ChunkIndex index;
   private final PackStorage packs;
@@ -41,8 +40,7 @@ public final class Checker {
   private final Snapshots snapshots;
   private final ReferenceMarker marker;
   private final GcSettings settings;
-  private final List<String> problems = new ArrayList<>();
-  private long problemCount;
+  private final Findings problems = new Findings();
 
   public Checker(Repository repository, Namespace namespace, Snapshots snapshots, ChunkReader chunks,
       SnapshotReader trees, GcSettings settings) {
@@ -70,15 +68,12 @@ public final class Checker {
         // A tree node that cannot be read hides what is below it: report it, and what else was found.
         problem("a snapshot's or the live tree's nodes cannot all be read: " + e.getMessage());
       }
-      return new CheckReport(entries.size(), counts[0], references, counts[1], problemCount, List.copyOf(problems));
+      return new CheckReport(entries.size(), counts[0], references, counts[1], problems.count(), problems.listed());
     });
   }
 
   private void problem(String text) {
-    problemCount++;
-    if (problems.size() < MAX_PROBLEMS) {
-      problems.add(text);
-    }
+    problems.add(text);
   }
 
   /** Each pack entry: its file, its length, its PackIndex, and the chunk entries pointing into it. */

@@ -6,9 +6,11 @@ import io.dedupfs.store.namespace.Namespace;
 import io.dedupfs.store.snapshot.SnapshotReader;
 import io.dedupfs.store.snapshot.SnapshotRecord;
 import java.io.IOException;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Mark: every chunk id the live tree, the tree cache and the snapshots reference, sorted and
@@ -74,12 +76,17 @@ final class ReferenceMarker {
   }
 
   private static SnapshotReader.Seen recentlySeen() {
-    Map<ChunkId, Boolean> recent = new LinkedHashMap<>(1024, 0.75f, true) {
+    Set<ChunkId> recent = recentTreeIds();
+    return recent::add;
+  }
+
+  /** A set of at most {@link #SEEN_NODES} tree ids, forgetting the least recently used. */
+  static Set<ChunkId> recentTreeIds() {
+    return Collections.newSetFromMap(new LinkedHashMap<>(1024, 0.75f, true) {
       @Override
       protected boolean removeEldestEntry(Map.Entry<ChunkId, Boolean> eldest) {
         return size() > SEEN_NODES;
       }
-    };
-    return node -> recent.put(node, Boolean.TRUE) == null;
+    });
   }
 }
