@@ -5,6 +5,7 @@ import io.dedupfs.gc.BackgroundCollector;
 import io.dedupfs.gc.Checker;
 import io.dedupfs.gc.Collector;
 import io.dedupfs.gc.GcSettings;
+import io.dedupfs.gc.Repairer;
 import io.dedupfs.fs.fuse.FuseAdapter;
 import io.dedupfs.fs.fuse.FuseMount;
 import io.dedupfs.store.crypto.PassphraseSource;
@@ -178,7 +179,9 @@ final class MountCommand implements Callable<Integer> {
         fs.snapshots().whenDeleted(background::snapshotDeleted);
         ControlServer control = ControlServer.start(ControlServer.socketOf(repo),
             RepositoryOperations.of(repository.index(), fs.snapshots(), collectors, () -> new Checker(repository,
-                namespace, fs.snapshots(), chunks, snapshotReader, GcSettings.defaults(repo))));
+                namespace, fs.snapshots(), chunks, snapshotReader, GcSettings.defaults(repo)),
+                () -> new Repairer(repository, namespace, fs.snapshots(), pipeline, fs::commitAll, chunks,
+                    snapshotReader, GcSettings.defaults(repo), Clock.systemUTC())));
         try (control; background) {
           FuseAdapter adapter = new FuseAdapter(fs, "dedupfs");
           FuseMount mount = FuseMount.mount(adapter, mnt, repo.toString(), isRoot(), fuseOptions, MOUNT_TIMEOUT);

@@ -3,6 +3,7 @@ package io.dedupfs.tools;
 import io.dedupfs.gc.Checker;
 import io.dedupfs.gc.Collector;
 import io.dedupfs.gc.GcSettings;
+import io.dedupfs.gc.Repairer;
 import io.dedupfs.store.crypto.PassphraseSource;
 import io.dedupfs.store.ingest.IngestPipeline;
 import io.dedupfs.store.ingest.IngestSettings;
@@ -45,7 +46,15 @@ final class OpenRepository implements AutoCloseable {
 
   /** @throws io.dedupfs.store.RepositoryLockedException if another process has it open */
   static OpenRepository open(Path path, PassphraseSource passphrase) throws IOException {
-    Repository repository = Repository.open(path, Repository.OpenOptions.DEFAULT.withPassphrase(passphrase));
+    return open(Repository.open(path, Repository.OpenOptions.DEFAULT.withPassphrase(passphrase)));
+  }
+
+  /** Opens for {@code check --repair}: a missing index is started anew, for the repair to rebuild. */
+  static OpenRepository openForRepair(Path path, PassphraseSource passphrase) throws IOException {
+    return open(Repository.openForRepair(path, Repository.OpenOptions.DEFAULT.withPassphrase(passphrase)));
+  }
+
+  private static OpenRepository open(Repository repository) throws IOException {
     try {
       IngestPipeline pipeline = new IngestPipeline(repository, IngestSettings.forMemory(MEMORY), Clock.systemUTC());
       try {
@@ -93,7 +102,9 @@ final class OpenRepository implements AutoCloseable {
     GcSettings settings = GcSettings.defaults(repository.path());
     return RepositoryOperations.of(repository.index(), snapshots,
         memory -> new Collector(repository, namespace, pipeline, snapshots, trees, () -> {}, settings.withMemory(memory)),
-        () -> new Checker(repository, namespace, snapshots, chunks, trees, settings));
+        () -> new Checker(repository, namespace, snapshots, chunks, trees, settings),
+        () -> new Repairer(repository, namespace, snapshots, pipeline, () -> {}, chunks, trees, settings,
+            Clock.systemUTC()));
   }
 
   /** Closes the pipeline (committing what it holds), then the repository, even if the first fails. */

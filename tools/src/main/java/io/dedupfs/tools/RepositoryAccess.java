@@ -28,11 +28,17 @@ final class RepositoryAccess {
 
   private RepositoryAccess() {}
 
+  /** How a command opens the repository when no process holds it. */
+  @FunctionalInterface
+  interface Opener {
+    OpenRepository open(Path repository) throws IOException;
+  }
+
   /**
    * Runs {@code mounted} with a client of the process holding the repository, or else {@code
-   * unmounted} on the repository opened here ({@code passphrase} unlocks it if it is encrypted).
+   * unmounted} on the repository as {@code opener} opens it here.
    */
-  static <T> T run(Path repository, PassphraseSource passphrase, Body<ControlClient, T> mounted,
+  private static <T> T run(Path repository, Opener opener, Body<ControlClient, T> mounted,
       Body<OpenRepository, T> unmounted) throws Exception {
     Path socket = ControlServer.socketOf(repository);
     OptionalLong holder = Repository.openedBy(repository);
@@ -46,15 +52,29 @@ final class RepositoryAccess {
       // The lock file still names a process killed while holding it (the kernel released the lock):
       // opening the repository tells that apart from a live holder.
     }
-    try (OpenRepository open = open(repository, passphrase, holder, socket)) {
+    try (OpenRepository open = open(opener, repository, holder, socket)) {
       return unmounted.apply(open);
     }
   }
 
-  /** Runs {@code body} on the operations of {@code repository}, wherever they are carried out. */
+  /**
+   * Runs {@code body} on the operations of {@code repository}, wherever they are carried out
+   * ({@code passphrase} unlocks it here if it is encrypted).
+   */
   static <T> T withOperations(Path repository, PassphraseSource passphrase, Body<RepositoryOperations, T> body)
       throws Exception {
-    return run(repository, passphrase, body::apply, open -> body.apply(open.operations()));
+    return run(repository, path -> OpenRepository.open(path, passphrase), body::apply,
+        open -> body.apply(open.operations()));
+  }
+
+  /**
+   * As {@link #withOperations}, for {@code check --repair}: unmounted, a missing index is started
+   * anew for the repair to rebuild (mounted, the index cannot be missing).
+   */
+  static <T> T withRepairOperations(Path repository, PassphraseSource passphrase, Body<RepositoryOperations, T> body)
+      throws Exception {
+    return run(repository, path -> OpenRepository.openForRepair(path, passphrase), body::apply,
+        open -> body.apply(open.operations()));
   }
 
   private static ControlClient connectOrNull(Path socket) {
@@ -66,10 +86,10 @@ final class RepositoryAccess {
     }
   }
 
-  private static OpenRepository open(Path repository, PassphraseSource passphrase, OptionalLong holder, Path socket)
+  private static OpenRepository open(Opener opener, Path repository, OptionalLong holder, Path socket)
       throws IOException {
     try {
-      return OpenRepository.open(repository, passphrase);
+      return opener.open(repository);
     } catch (RepositoryLockedException e) {
       if (holder.isEmpty()) {
         throw e;

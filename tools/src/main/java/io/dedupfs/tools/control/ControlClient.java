@@ -80,8 +80,13 @@ public final class ControlClient implements RepositoryOperations, AutoCloseable 
   }
 
   @Override
-  public CheckReport check(boolean readData) throws IOException {
-    return ControlProtocol.parseCheck(request(null, ControlProtocol.CHECK, readData ? "1" : "0"));
+  public CheckReport check(boolean readData, GcProgress progress) throws IOException {
+    return ControlProtocol.parseCheck(request(null, progress, ControlProtocol.CHECK, readData ? "1" : "0"));
+  }
+
+  @Override
+  public CheckReport repair(boolean readData, GcProgress progress) throws IOException {
+    return ControlProtocol.parseCheck(request(null, progress, ControlProtocol.REPAIR, readData ? "1" : "0"));
   }
 
   private String one(List<String> lines) throws ProtocolException {

@@ -43,6 +43,9 @@ final class ControlProtocol {
   static final String CHECK = "check";
   static final String PROBLEM = "problem";
   static final String CHECK_REPORT = "check-report";
+  static final String REPAIR = "repair";
+  static final String REPAIRED = "repaired";
+  static final String LOST = "lost";
   /** A list of no snapshot numbers: a field is never empty. */
   private static final String NONE = "-";
   static final String OK = "ok";
@@ -163,25 +166,40 @@ final class ControlProtocol {
     }
   }
 
-  /** {@code problem TEXT} lines, then {@code check-report PACKS CHUNKS REFERENCES READ PROBLEM_COUNT}. */
+  /**
+   * {@code problem TEXT}, {@code repaired TEXT} and {@code lost TEXT} lines, then {@code
+   * check-report PACKS CHUNKS REFERENCES READ PROBLEM_COUNT REPAIR_COUNT LOSS_COUNT}.
+   */
   static List<String> checkLines(CheckReport r) {
     List<String> lines = new java.util.ArrayList<>();
-    r.problems().forEach(p -> lines.add(PROBLEM + " " + p.replace('\n', ' ')));
+    r.problems().forEach(p -> lines.add(PROBLEM + " " + oneLine(p)));
+    r.repairs().forEach(p -> lines.add(REPAIRED + " " + oneLine(p)));
+    r.losses().forEach(p -> lines.add(LOST + " " + oneLine(p)));
     lines.add(String.join(" ", CHECK_REPORT, Long.toString(r.packs()), Long.toString(r.chunks()),
-        Long.toString(r.references()), Long.toString(r.chunksRead()), Long.toString(r.problemCount())));
+        Long.toString(r.references()), Long.toString(r.chunksRead()), Long.toString(r.problemCount()),
+        Long.toString(r.repairCount()), Long.toString(r.lossCount())));
     return lines;
   }
 
+  /** Text as it fits one line: a message or finding may hold newlines (a path may). */
+  private static String oneLine(String text) {
+    String flat = text.replaceAll("[\\r\\n]+", " ");
+    return flat.length() <= MAX_MESSAGE ? flat : flat.substring(0, MAX_MESSAGE) + "...";
+  }
+
   static CheckReport parseCheck(List<String> lines) throws ProtocolException {
-    List<String> problems = new java.util.ArrayList<>();
+    Map<String, List<String>> found = Map.of(PROBLEM, new java.util.ArrayList<>(), REPAIRED, new java.util.ArrayList<>(),
+        LOST, new java.util.ArrayList<>());
     for (String line : lines) {
-      if (line.startsWith(PROBLEM + " ")) {
-        problems.add(line.substring(PROBLEM.length() + 1));
-      } else if (line.startsWith(CHECK_REPORT + " ")) {
+      String[] kind = line.split(" ", 2);
+      if (found.containsKey(kind[0]) && kind.length == 2) {
+        found.get(kind[0]).add(kind[1]);
+      } else if (kind[0].equals(CHECK_REPORT)) {
         String[] f = line.split(" ", -1);
         try {
           return new CheckReport(Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[4]),
-              Long.parseLong(f[5]), problems);
+              Long.parseLong(f[5]), found.get(PROBLEM), Long.parseLong(f[6]), found.get(REPAIRED), Long.parseLong(f[7]),
+              found.get(LOST));
         } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
           throw new ProtocolException("not a check report: " + line);
         }
@@ -245,9 +263,7 @@ final class ControlProtocol {
     } else {
       message = failure.getMessage() != null ? failure.getMessage() : failure.toString();
     }
-    String oneLine = message.replaceAll("[\\r\\n]+", " ");
-    return String.join(" ", ERROR, kind,
-        oneLine.length() <= MAX_MESSAGE ? oneLine : oneLine.substring(0, MAX_MESSAGE) + "...");
+    return String.join(" ", ERROR, kind, oneLine(message));
   }
 
   /**

@@ -5,12 +5,14 @@ import io.dedupfs.gc.Checker;
 import io.dedupfs.gc.Collector;
 import io.dedupfs.gc.GcProgress;
 import io.dedupfs.gc.GcReport;
+import io.dedupfs.gc.Repairer;
 import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.namespace.Name;
 import io.dedupfs.store.snapshot.Snapshots;
 import java.io.IOException;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * What the commands on a repository do, wherever they are carried out: on a repository open in
@@ -37,7 +39,10 @@ public interface RepositoryOperations {
   GcReport estimateGarbage(long memoryBytes, Set<Long> withoutSnapshots) throws IOException, InterruptedException;
 
   /** Checks the repository's invariants, reading every chunk too if {@code readData}. */
-  CheckReport check(boolean readData) throws IOException, InterruptedException;
+  CheckReport check(boolean readData, GcProgress progress) throws IOException, InterruptedException;
+
+  /** Repairs the repository from its packs and snapshot records, then checks it (FORMAT.md §12). */
+  CheckReport repair(boolean readData, GcProgress progress) throws IOException, InterruptedException;
 
   /** What the repository holds and when it was last collected. */
   RepositoryStats stats() throws IOException;
@@ -48,13 +53,22 @@ public interface RepositoryOperations {
     Collector withMemory(long memoryBytes);
   }
 
-  /** The operations carried out in this process on {@code index}, {@code snapshots} and with {@code collectors}. */
+  /**
+   * The operations carried out in this process on {@code index}, {@code snapshots} and with {@code
+   * collectors}, {@code checkers} and {@code repairers}.
+   */
   static RepositoryOperations of(ChunkIndex index, Snapshots snapshots, Collectors collectors,
-      java.util.function.Supplier<Checker> checkers) {
+      Supplier<Checker> checkers, Supplier<Repairer> repairers) {
     return new RepositoryOperations() {
       @Override
-      public CheckReport check(boolean readData) throws IOException, InterruptedException {
+      public CheckReport check(boolean readData, GcProgress progress) throws IOException, InterruptedException {
+        progress.update("check", 0, -1);
         return checkers.get().run(readData);
+      }
+
+      @Override
+      public CheckReport repair(boolean readData, GcProgress progress) throws IOException, InterruptedException {
+        return repairers.get().run(readData, progress);
       }
 
       @Override

@@ -62,15 +62,7 @@ final class RequestHandler {
       }
       case ControlProtocol.GC -> {
         expectArguments(fields, 1);
-        GcProgress progress = (phase, done, total) -> {
-          try {
-            early.send(ControlProtocol.progressLine(phase, done, total));
-          } catch (IOException e) {
-            // The client went away: the collection goes on, it is safe either way.
-            LOG.debug("progress not sent", e);
-          }
-        };
-        return List.of(ControlProtocol.reportLine(snapshots.collectGarbage(Long.parseLong(fields[1]), progress)));
+        return List.of(ControlProtocol.reportLine(snapshots.collectGarbage(Long.parseLong(fields[1]), progress(early))));
       }
       case ControlProtocol.GC_ESTIMATE -> {
         expectArguments(fields, 2);
@@ -79,7 +71,11 @@ final class RequestHandler {
       }
       case ControlProtocol.CHECK -> {
         expectArguments(fields, 1);
-        return ControlProtocol.checkLines(snapshots.check(fields[1].equals("1")));
+        return ControlProtocol.checkLines(snapshots.check(fields[1].equals("1"), progress(early)));
+      }
+      case ControlProtocol.REPAIR -> {
+        expectArguments(fields, 1);
+        return ControlProtocol.checkLines(snapshots.repair(fields[1].equals("1"), progress(early)));
       }
       case ControlProtocol.STATS -> {
         expectArguments(fields, 0);
@@ -87,6 +83,18 @@ final class RequestHandler {
       }
       default -> throw new IllegalArgumentException("unknown request '" + fields[0] + "'");
     }
+  }
+
+  /** Progress sent as lines before the answer. */
+  private static GcProgress progress(EarlyLines early) {
+    return (phase, done, total) -> {
+      try {
+        early.send(ControlProtocol.progressLine(phase, done, total));
+      } catch (IOException e) {
+        // The client went away: the work goes on, it is safe either way.
+        LOG.debug("progress not sent", e);
+      }
+    };
   }
 
   private static void expectArguments(String[] fields, int count) {

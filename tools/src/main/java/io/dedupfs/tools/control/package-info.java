@@ -30,7 +30,10 @@
  *                          or - for none) deleted first; changes nothing; answered by a report
  * stats                    answered by a stats line
  * check READ_DATA          check the repository (READ_DATA 1: every chunk read too); answered by
- *                          problem lines (at most 100) and a check report
+ *                          progress lines, then problem lines (at most 100) and a check report
+ * repair READ_DATA         repair the repository from its packs and snapshot records, then check it
+ *                          (store/FORMAT.md §12); answered by progress lines, then problem, repaired
+ *                          and lost lines (at most 100 of each) and a check report
  * </pre>
  *
  * <h2>Answers</h2>
@@ -40,9 +43,11 @@
  * <pre>
  * snapshot NUMBER NAME CREATED BYTES FILES DIRECTORIES
  * stats SNAPSHOTS CHUNKS PACKS PACK_BYTES [FINISHED_MS TOOK_NS BACKGROUND CHUNKS_FREED BYTES_FREED PACKS_DELETED PACKS_REWRITTEN DISK_BYTES_FREED]
- * problem TEXT
- * check-report PACKS CHUNKS REFERENCES CHUNKS_READ PROBLEM_COUNT
- * progress PHASE DONE TOTAL     (before the answer of gc; TOTAL -1 when not known)
+ * problem TEXT                  (what is wrong; after a repair, what is still wrong)
+ * repaired TEXT                 (what a repair repaired)
+ * lost TEXT                     (data a repair found lost, by path)
+ * check-report PACKS CHUNKS REFERENCES CHUNKS_READ PROBLEM_COUNT REPAIR_COUNT LOSS_COUNT
+ * progress PHASE DONE TOTAL     (before the answer of gc, check and repair; TOTAL -1 when not known)
  * gc-report MARKED CHUNKS_FREED BYTES_FREED PACKS_DELETED ORPHANS DISK_BYTES_FREED PACKS_REWRITTEN PHASE=NANOS...
  * ok
  * error KIND MESSAGE

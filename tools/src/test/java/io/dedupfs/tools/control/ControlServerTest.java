@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dedupfs.gc.Checker;
+import io.dedupfs.gc.Repairer;
 import io.dedupfs.gc.Collector;
 import io.dedupfs.gc.GcReport;
 import io.dedupfs.gc.GcSettings;
@@ -76,7 +77,9 @@ class ControlServerTest {
     GcSettings settings = GcSettings.defaults(repository.path());
     return RepositoryOperations.of(repository.index(), snapshots,
         memory -> new Collector(repository, namespace, pipeline, snapshots, trees, () -> {}, settings.withMemory(memory)),
-        () -> new Checker(repository, namespace, snapshots, chunks, trees, settings));
+        () -> new Checker(repository, namespace, snapshots, chunks, trees, settings),
+        () -> new Repairer(repository, namespace, snapshots, pipeline, () -> {}, chunks, trees, settings,
+            Clock.systemUTC()));
   }
 
   @AfterEach
@@ -104,7 +107,7 @@ class ControlServerTest {
       assertEquals(0, stats.snapshots());
       assertEquals(report.chunksFreed(), stats.lastGc().orElseThrow().chunksFreed());
       assertEquals(stats, operations().stats(), "the same as in the process");
-      io.dedupfs.gc.CheckReport check = client.check(true);
+      io.dedupfs.gc.CheckReport check = client.check(true, io.dedupfs.gc.GcProgress.NONE);
       assertTrue(check.clean(), check.problems().toString());
       assertEquals(check.chunks(), check.chunksRead(), "every chunk read");
     }
