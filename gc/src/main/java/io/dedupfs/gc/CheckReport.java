@@ -6,7 +6,7 @@ import java.util.List;
  * What {@code dedupfs check} found: how much it looked at, and each finding in a line (at most
  * {@link Checker#MAX_PROBLEMS} of each kind; the counts count them all). {@code problems} are what
  * is wrong (after a repair: what is still wrong); a repair adds what it {@code repairs}ed and the
- * data it found {@code losses} of (FORMAT.md §12). Clean when nothing is wrong and no data is lost.
+ * data it found {@code losses} of (FORMAT.md §13). Clean when nothing is wrong and no data is lost.
  */
 public record CheckReport(long packs, long chunks, long references, long chunksRead, long problemCount,
     List<String> problems, long repairCount, List<String> repairs, long lossCount, List<String> losses) {

@@ -6,6 +6,7 @@ import io.dedupfs.store.CorruptDataException;
 import io.dedupfs.store.chunk.ChunkEncoding;
 import io.dedupfs.store.chunk.ChunkId;
 import io.dedupfs.store.chunk.ChunkKind;
+import io.dedupfs.store.crypto.Encryption;
 import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.index.ChunkIndex.ChunkChange;
 import io.dedupfs.store.index.ChunkIndex.ChunkEntry;
@@ -27,7 +28,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The first step of a repair (FORMAT.md §12): makes the {@code chunks} and {@code packs} tables
+ * The first step of a repair (FORMAT.md §13): makes the {@code chunks} and {@code packs} tables
  * agree with the sealed packs numbered below the epoch, which say what they hold themselves. Packs
  * with no valid trailer are set aside. A chunk held by several packs keeps the location the index
  * gives it if one of them agrees, else takes the lowest-numbered pack's. Entries no pack backs are
@@ -44,13 +45,16 @@ final class ChunkTableRepair {
 
   private final ChunkIndex index;
   private final PackStorage packs;
+  private final Encryption encryption;
   private final GcSettings settings;
   private final Clock clock;
   private final Findings repairs;
 
-  ChunkTableRepair(ChunkIndex index, PackStorage packs, GcSettings settings, Clock clock, Findings repairs) {
+  ChunkTableRepair(ChunkIndex index, PackStorage packs, Encryption encryption, GcSettings settings, Clock clock,
+      Findings repairs) {
     this.index = index;
     this.packs = packs;
+    this.encryption = encryption;
     this.settings = settings;
     this.clock = clock;
     this.repairs = repairs;
@@ -70,7 +74,7 @@ final class ChunkTableRepair {
       long done = 0;
       for (PackNumber p : files) {
         try {
-          List<PackIndexEntry> held = PackReader.readIndex(packs, p);
+          List<PackIndexEntry> held = PackReader.readIndex(packs, p, encryption);
           sealed.put(p, recordOf(p, held, entries.get(p)));
           for (PackIndexEntry e : held) {
             sorter.add(key(ChunkLocation.of(p, e), e.id()));

@@ -27,7 +27,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The second step of a repair (FORMAT.md §12): every reference checked against the repaired index,
+ * The second step of a repair (FORMAT.md §13): every reference checked against the repaired index,
  * by path, so that lost data is named where people look for it. In the live tree, lost extents
  * become holes listed in the file's {@link DamagedRanges#XATTR}; snapshots are immutable, so their
  * lost parts are only reported (reading them fails with EIO); cached trees that are not whole are

@@ -16,7 +16,7 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * {@code dedupfs check --repair} (FORMAT.md §12): rebuilds the chunk index from the packs, makes
+ * {@code dedupfs check --repair} (FORMAT.md §13): rebuilds the chunk index from the packs, makes
  * the newest snapshot the live tree again when the index was lost, turns the live files' lost
  * data into named holes, reports every snapshot path whose data is lost, drops cached trees that
  * are not whole, and then checks. Runs with no collection and no snapshot change meanwhile; in a
@@ -56,7 +56,8 @@ public final class Repairer {
       // Everything written so far is in sealed, committed packs: those at or above the epoch are the writers'.
       pending.commitAll();
       long epoch = pipeline.flushToEpoch();
-      ChunkTableRepair.Outcome tables = new ChunkTableRepair(index, packs, settings, clock, repaired)
+      ChunkTableRepair.Outcome tables = new ChunkTableRepair(index, packs, repository.encryption(), settings, clock,
+          repaired)
           .run(epoch, progress);
       LostDataScan scan = new LostDataScan(index, namespace, trees, tables.lostChunks());
       if (index.rebuilding()) {

@@ -57,7 +57,7 @@ class CollectorTest {
     repo = Repository.init(tmp.resolve("repo"),
         RepositoryConfig.create(new ChunkerParameters(16 << 10, 64 << 10, 256 << 10), Compression.DEFAULT),
         Repository.OpenOptions.DEFAULT);
-    // Packs seal when a file is flushed, not by age: a slow machine must not split a file over two packs.
+    // Packs seal when a file is written (see write), not by age: a slow machine must not split a file at random.
     pipeline = new IngestPipeline(repo, new IngestSettings(16 << 20, 2, Duration.ofSeconds(30), 4), Clock.systemUTC());
     chunks = ChunkReader.of(repo);
     ns = Namespace.open(repo.index(), Clock.systemUTC());
@@ -87,6 +87,9 @@ class CollectorTest {
     long inode = ns.mknod(Namespace.ROOT, Name.of(name), Mode.S_IFREG | 0644, 0, 0, 0).number();
     FileWriter w = new FileWriter(inode, 0, ns, pipeline);
     w.write(0, ByteBuffer.wrap(content));
+    // Every chunk but the file's last into one pack: a fsync alone seals whatever the workers have
+    // appended so far, so on a busy machine the file would land in packs cut at random places.
+    pipeline.flush();
     w.flush();
     return inode;
   }

@@ -11,6 +11,7 @@ import io.dedupfs.store.chunk.ChunkEncoding;
 import io.dedupfs.store.chunk.ChunkKind;
 import io.dedupfs.store.file.FileReader;
 import io.dedupfs.store.file.FileWriter;
+import io.dedupfs.store.crypto.Encryption;
 import io.dedupfs.store.index.ChunkIndex.ChunkChange;
 import io.dedupfs.store.index.ChunkIndex.ChunkEntry;
 import io.dedupfs.store.index.ChunkLocation;
@@ -84,7 +85,7 @@ class RepairerTest {
         : Repository.open(tmp.resolve("repo"), Repository.OpenOptions.DEFAULT);
     // Packs seal when a file is flushed, not by age: each file's data lands in packs of its own.
     pipeline = new IngestPipeline(repo, new IngestSettings(16 << 20, 2, Duration.ofSeconds(30), 4), Clock.systemUTC());
-    chunks = new ChunkReader(repo.index(), repo.packs());
+    chunks = ChunkReader.of(repo);
     ns = Namespace.open(repo.index(), Clock.systemUTC());
     snapshots = Snapshots.open(repo, ns, pipeline, () -> {});
   }
@@ -268,7 +269,7 @@ class RepairerTest {
   void aTornPackIsSetAsideInLostAndFound() throws Exception {
     // Left by an earlier process, killed while writing it.
     close();
-    PackWriter torn = new PackWriter(new PackNumber(1000), new LocalPackStorage(tmp.resolve("repo/packs")));
+    PackWriter torn = new PackWriter(new PackNumber(1000), new LocalPackStorage(tmp.resolve("repo/packs")), Encryption.NONE);
     torn.append(io.dedupfs.store.chunk.ChunkId.of(new byte[32]), ChunkKind.DATA, ChunkEncoding.RAW, 5,
         ByteBuffer.wrap("hello".getBytes(StandardCharsets.US_ASCII)));
     torn.abandon();

@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code dedupfs check}: verifies a repository's invariants, mounted or not; with {@code --repair}
- * first repairs what can be (store/FORMAT.md §12). Exit code 1 when something is wrong: found by a
+ * first repairs what can be (store/FORMAT.md §13). Exit code 1 when something is wrong: found by a
  * check, still wrong after a repair, or data a repair found lost.
  */
 @Command(name = "check", mixinStandardHelpOptions = true,

@@ -38,7 +38,7 @@ public final class ChunkIndex implements AutoCloseable {
   private static final byte[] META_SCHEMA = "schema".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] META_REPOSITORY_ID = "repository-id".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] META_NEXT_PACK = "next-pack".getBytes(StandardCharsets.US_ASCII);
-  /** A file beside the environment while it is rebuilt from the packs (FORMAT.md §12): it is not whole yet. */
+  /** A file beside the environment while it is rebuilt from the packs (FORMAT.md §13): it is not whole yet. */
   private static final String REBUILDING = "rebuilding";
   private static final int MAX_READERS = 1024;
 

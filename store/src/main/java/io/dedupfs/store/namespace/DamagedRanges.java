@@ -6,7 +6,7 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The value of the xattr {@code user.dedupfs.damaged} (FORMAT.md §12): the byte ranges of a file
+ * The value of the xattr {@code user.dedupfs.damaged} (FORMAT.md §13): the byte ranges of a file
  * whose data a repair found lost and turned into holes, as ASCII {@code FIRST-LAST} inclusive
  * ranges in increasing order joined by commas (as HTTP ranges: {@code 0-1048575,4194304-5242879}),
  * for {@code getfattr} to show a person. Stateless.

@@ -492,7 +492,7 @@ public final class Namespace {
     });
   }
 
-  // ---------------------------------------------------------------- for dedupfs check --repair (FORMAT.md §12)
+  // ---------------------------------------------------------------- for dedupfs check --repair (FORMAT.md §13)
 
   /**
    * Turns the given extents of a regular file into holes, each only if it is still there as given

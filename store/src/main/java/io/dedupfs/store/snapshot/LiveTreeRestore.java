@@ -14,7 +14,7 @@ import java.util.Deque;
 import java.util.List;
 
 /**
- * Makes a snapshot the live tree again, in an index rebuilt from the packs (FORMAT.md §12): the
+ * Makes a snapshot the live tree again, in an index rebuilt from the packs (FORMAT.md §13): the
  * live tree lives only in the index, so a lost index leaves the newest snapshot as the best there
  * is. Inode numbers, attributes, xattrs, symlinks and hard links come back as they were; a
  * directory whose tree nodes are lost comes back empty and a file whose extent list is lost comes

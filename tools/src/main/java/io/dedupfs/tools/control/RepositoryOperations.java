@@ -41,7 +41,7 @@ public interface RepositoryOperations {
   /** Checks the repository's invariants, reading every chunk too if {@code readData}. */
   CheckReport check(boolean readData, GcProgress progress) throws IOException, InterruptedException;
 
-  /** Repairs the repository from its packs and snapshot records, then checks it (FORMAT.md §12). */
+  /** Repairs the repository from its packs and snapshot records, then checks it (FORMAT.md §13). */
   CheckReport repair(boolean readData, GcProgress progress) throws IOException, InterruptedException;
 
   /** What the repository holds and when it was last collected. */

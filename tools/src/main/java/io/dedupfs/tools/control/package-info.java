@@ -32,7 +32,7 @@
  * check READ_DATA          check the repository (READ_DATA 1: every chunk read too); answered by
  *                          progress lines, then problem lines (at most 100) and a check report
  * repair READ_DATA         repair the repository from its packs and snapshot records, then check it
- *                          (store/FORMAT.md §12); answered by progress lines, then problem, repaired
+ *                          (store/FORMAT.md §13); answered by progress lines, then problem, repaired
  *                          and lost lines (at most 100 of each) and a check report
  * </pre>
  *
