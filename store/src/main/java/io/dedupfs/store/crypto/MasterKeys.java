@@ -1,6 +1,7 @@
 package io.dedupfs.store.crypto;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
@@ -15,7 +16,9 @@ import javax.crypto.spec.SecretKeySpec;
 public final class MasterKeys {
   public static final int KEY_LENGTH = 32;
   /** What the gear seed is derived from: HMAC-SHA256(id key, this), first 8 bytes. */
-  private static final byte[] GEAR_SEED_LABEL = "dedupfs gear seed".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] GEAR_SEED_LABEL = "dedupfs gear seed".getBytes(StandardCharsets.US_ASCII);
+  /** What the index name key is derived from: HMAC-SHA256(id key, this). */
+  private static final byte[] INDEX_NAME_LABEL = "dedupfs index names".getBytes(StandardCharsets.US_ASCII);
 
   private final byte[] dataKey;
   private final byte[] idKey;
@@ -47,10 +50,19 @@ public final class MasterKeys {
 
   /** The chunker's gear seed: secret, so that chunk boundaries do not fingerprint known files. */
   public long gearSeed() {
+    return ByteBuffer.wrap(derived(GEAR_SEED_LABEL)).getLong();
+  }
+
+  /** The key of the tokens that stand for names in the index (FORMAT.md §12.4). */
+  public byte[] indexNameKey() {
+    return derived(INDEX_NAME_LABEL);
+  }
+
+  private byte[] derived(byte[] label) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(idKey, "HmacSHA256"));
-      return ByteBuffer.wrap(mac.doFinal(GEAR_SEED_LABEL)).getLong();
+      return mac.doFinal(label);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("the JDK lacks HMAC-SHA256", e);
     }

@@ -40,15 +40,19 @@ public final class ChunkIndex implements AutoCloseable {
   private static final byte[] META_NEXT_PACK = "next-pack".getBytes(StandardCharsets.US_ASCII);
   /** A file beside the environment while it is rebuilt from the packs (FORMAT.md §13): it is not whole yet. */
   private static final String REBUILDING = "rebuilding";
+  /** u8: 1 if the live tree's tables are sealed (FORMAT.md §12.4); an index without it predates sealing: 0. */
+  private static final byte[] META_SEALED = "sealed".getBytes(StandardCharsets.US_ASCII);
   private static final int MAX_READERS = 1024;
 
   private final Env<ByteBuffer> env;
   private final Path dir;
   private final Map<Table, Dbi<ByteBuffer>> tables = new EnumMap<>(Table.class);
+  private final IndexSealing sealing;
 
-  private ChunkIndex(Env<ByteBuffer> env, Path dir) {
+  private ChunkIndex(Env<ByteBuffer> env, Path dir, IndexSealing sealing) {
     this.env = env;
     this.dir = dir;
+    this.sealing = sealing;
     for (Table t : Table.values()) {
       tables.put(t, env.openDbi(t.dbName, DbiFlags.MDB_CREATE));
     }
@@ -90,7 +94,7 @@ public final class ChunkIndex implements AutoCloseable {
 
   private <T> T read(String action, TransactionBody<T> body) throws IOException {
     try (Txn<ByteBuffer> txn = env.txnRead()) {
-      return body.run(new IndexTransaction(txn, tables));
+      return body.run(new IndexTransaction(txn, tables, sealing));
     } catch (LmdbException e) {
       throw LmdbFailures.translate(e, action);
     }
@@ -98,7 +102,7 @@ public final class ChunkIndex implements AutoCloseable {
 
   private <T> T write(String action, TransactionBody<T> body) throws IOException {
     try (Txn<ByteBuffer> txn = env.txnWrite()) {
-      T result = body.run(new IndexTransaction(txn, tables));
+      T result = body.run(new IndexTransaction(txn, tables, sealing));
       txn.commit();
       return result;
     } catch (LmdbException e) {
@@ -111,17 +115,18 @@ public final class ChunkIndex implements AutoCloseable {
     return Files.isRegularFile(dir.resolve("data.mdb"));
   }
 
-  /** Creates a new, empty index for the repository. */
-  public static ChunkIndex create(Path dir, byte[] repositoryId, long mapSize) throws IOException {
+  /** Creates a new, empty index for the repository, its live tree kept as {@code sealing} says. */
+  public static ChunkIndex create(Path dir, byte[] repositoryId, long mapSize, IndexSealing sealing) throws IOException {
     if (exists(dir)) {
       throw new StoreException("an index already exists in " + dir);
     }
     Files.createDirectories(dir);
-    ChunkIndex index = openEnv(dir, mapSize);
+    ChunkIndex index = openEnv(dir, mapSize, sealing);
     try {
       index.write("initialize the index", tx -> {
         tx.put(Table.META, META_SCHEMA, ByteBuffer.allocate(4).putInt(0, SCHEMA_VERSION).array());
         tx.put(Table.META, META_REPOSITORY_ID, repositoryId);
+        tx.put(Table.META, META_SEALED, new byte[] {(byte) (sealing.sealsAnything() ? 1 : 0)});
         tx.put(Table.META, META_NEXT_PACK, ByteBuffer.allocate(8).putLong(0, 1).array());
         return null;
       });
@@ -136,10 +141,11 @@ public final class ChunkIndex implements AutoCloseable {
    * Creates a new, empty index to be rebuilt from the packs: until {@link #finishRebuild}, {@link
    * #open} refuses it, so that a rebuild cut short is never taken for a whole index.
    */
-  public static ChunkIndex createForRebuild(Path dir, byte[] repositoryId, long mapSize) throws IOException {
+  public static ChunkIndex createForRebuild(Path dir, byte[] repositoryId, long mapSize, IndexSealing sealing)
+      throws IOException {
     Files.createDirectories(dir);
     DurableFiles.writeAtomically(dir.resolve(REBUILDING), new byte[0]);
-    return create(dir, repositoryId, mapSize);
+    return create(dir, repositoryId, mapSize, sealing);
   }
 
   /** True if {@code dir} holds an index whose rebuild has not finished. */
@@ -158,15 +164,18 @@ public final class ChunkIndex implements AutoCloseable {
     DurableFiles.delete(dir.resolve(REBUILDING));
   }
 
-  /** Opens an existing index, checking its schema version and that it belongs to this repository. */
-  public static ChunkIndex open(Path dir, byte[] repositoryId, long mapSize) throws IOException {
+  /**
+   * Opens an existing index, checking its schema version, that it belongs to this repository and
+   * that its live tree is kept as {@code sealing} says.
+   */
+  public static ChunkIndex open(Path dir, byte[] repositoryId, long mapSize, IndexSealing sealing) throws IOException {
     if (!exists(dir)) {
       throw new StoreException("no index in " + dir);
     }
     if (isRebuilding(dir)) {
       throw new StoreException("the index in " + dir + " was being rebuilt and is not whole; run dedupfs check --repair");
     }
-    ChunkIndex index = openEnv(dir, mapSize);
+    ChunkIndex index = openEnv(dir, mapSize, sealing);
     try {
       index.verifyMeta(repositoryId);
     } catch (IOException | RuntimeException e) {
@@ -176,7 +185,7 @@ public final class ChunkIndex implements AutoCloseable {
     return index;
   }
 
-  private static ChunkIndex openEnv(Path dir, long mapSize) throws StoreException {
+  private static ChunkIndex openEnv(Path dir, long mapSize, IndexSealing sealing) throws StoreException {
     try {
       Env<ByteBuffer> env = Env.create()
           .setMapSize(mapSize)
@@ -187,7 +196,7 @@ public final class ChunkIndex implements AutoCloseable {
           // in the kernel's cache); it reaches the disk at the next sync() (FORMAT.md §8 invariant 8).
           // An fsync per metadata operation would cap a FUSE mount at a few hundred files/s.
           .open(dir.toFile(), EnvFlags.MDB_NOTLS, EnvFlags.MDB_NOSYNC);
-      return new ChunkIndex(env, dir);
+      return new ChunkIndex(env, dir, sealing);
     } catch (LmdbException e) {
       throw LmdbFailures.translate(e, "open " + dir);
     }
@@ -209,8 +218,19 @@ public final class ChunkIndex implements AutoCloseable {
         throw new CorruptDataException("index belongs to repository " + HexFormat.of().formatHex(stored)
             + ", not to this one (" + HexFormat.of().formatHex(repositoryId) + ")");
       }
+      boolean sealed = tx.get(Table.META, META_SEALED).map(v -> v.length == 1 && v[0] == 1).orElse(false);
+      if (sealed != sealing.sealsAnything()) {
+        throw new CorruptDataException("the index keeps the live tree " + (sealed ? "sealed" : "in the clear")
+            + ", but the repository is " + (sealing.sealsAnything() ? "encrypted" : "not encrypted")
+            + "; rebuild the index with dedupfs check --repair");
+      }
       return null;
     });
+  }
+
+  /** How this index keeps the live tree: what orders a directory's entries (FORMAT.md §10.1, §12.4). */
+  public IndexSealing sealing() {
+    return sealing;
   }
 
   /** The location of a chunk, if the index has it. */

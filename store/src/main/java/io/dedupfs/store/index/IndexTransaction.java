@@ -17,7 +17,9 @@ import org.lmdbjava.Txn;
 /**
  * One LMDB transaction seen as byte arrays, for the store's own record codecs. Obtained from
  * {@link ChunkIndex#read} or {@link ChunkIndex#write}; valid only inside that call and on its
- * thread. Keys are compared as unsigned bytes.
+ * thread. Keys are compared as unsigned bytes. In an encrypted repository the live tree's entries
+ * are stored sealed ({@link IndexSealing}); callers see them as written, but the entries of a
+ * directory (and the xattrs of an inode) then come in the order of their names' tokens.
  */
 public final class IndexTransaction {
   private static final int MAX_KEY = 511;
@@ -28,28 +30,34 @@ public final class IndexTransaction {
 
   private final Txn<ByteBuffer> txn;
   private final Map<Table, Dbi<ByteBuffer>> tables;
+  private final IndexSealing sealing;
   private final ByteBuffer[] buffers = BUFFERS.get();
 
-  IndexTransaction(Txn<ByteBuffer> txn, Map<Table, Dbi<ByteBuffer>> tables) {
+  IndexTransaction(Txn<ByteBuffer> txn, Map<Table, Dbi<ByteBuffer>> tables, IndexSealing sealing) {
     this.txn = txn;
     this.tables = tables;
+    this.sealing = sealing;
   }
 
   /** An entry of a scan: copies of the key and value bytes. */
   public record Entry(byte[] key, byte[] value) {}
 
   public Optional<byte[]> get(Table table, byte[] k) {
-    ByteBuffer v = tables.get(table).get(txn, keyBuffer(k));
-    return v == null ? Optional.empty() : Optional.of(bytes(v));
+    byte[] stored = sealing.storedKey(table, k);
+    ByteBuffer v = tables.get(table).get(txn, keyBuffer(stored));
+    return v == null ? Optional.empty() : Optional.of(sealing.open(table, stored, bytes(v)).value());
   }
 
   public void put(Table table, byte[] k, byte[] v) {
-    tables.get(table).put(txn, keyBuffer(k), valueBuffer(v));
+    byte[] stored = sealing.storedKey(table, k);
+    tables.get(table).put(txn, keyBuffer(stored), valueBuffer(sealing.storedValue(table, stored, k, v)));
   }
 
   /** Puts the entry unless the key exists; returns whether it was put. */
   public boolean putIfAbsent(Table table, byte[] k, byte[] v) {
-    return tables.get(table).put(txn, keyBuffer(k), valueBuffer(v), PutFlags.MDB_NOOVERWRITE);
+    byte[] stored = sealing.storedKey(table, k);
+    return tables.get(table).put(txn, keyBuffer(stored), valueBuffer(sealing.storedValue(table, stored, k, v)),
+        PutFlags.MDB_NOOVERWRITE);
   }
 
   /** Deletes every entry of the table. */
@@ -59,7 +67,7 @@ public final class IndexTransaction {
 
   /** Deletes the key; returns whether it was there. */
   public boolean delete(Table table, byte[] k) {
-    return tables.get(table).delete(txn, keyBuffer(k));
+    return tables.get(table).delete(txn, keyBuffer(sealing.storedKey(table, k)));
   }
 
   /**
@@ -71,13 +79,13 @@ public final class IndexTransaction {
       // LMDB refuses an empty key, even as the start of a range: the whole table from its first key.
       return scan(table, prefix, KeyRange.all(), limit);
     }
-    ByteBuffer start = keyBuffer(after == null ? prefix : after);
+    ByteBuffer start = keyBuffer(after == null ? prefix : sealing.storedKey(table, after));
     return scan(table, prefix, after == null ? KeyRange.atLeast(start) : KeyRange.greaterThan(start), limit);
   }
 
   /** Up to {@code limit} entries whose keys start with {@code prefix}, from key {@code from} on (inclusive). */
   public List<Entry> scanFrom(Table table, byte[] prefix, byte[] from, int limit) {
-    return scan(table, prefix, KeyRange.atLeast(keyBuffer(from)), limit);
+    return scan(table, prefix, KeyRange.atLeast(keyBuffer(sealing.storedKey(table, from))), limit);
   }
 
   /** The entry with the greatest key at most {@code key} among keys starting with {@code prefix}. */
@@ -86,8 +94,9 @@ public final class IndexTransaction {
     // if equal, else the one before it, or the last key of the table when none is greater.
     try (Cursor<ByteBuffer> cursor = tables.get(table).openCursor(txn)) {
       boolean positioned;
-      if (cursor.get(keyBuffer(key), GetOp.MDB_SET_RANGE)) {
-        positioned = Arrays.equals(bytes(cursor.key()), key) || cursor.prev();
+      byte[] stored = sealing.storedKey(table, key);
+      if (cursor.get(keyBuffer(stored), GetOp.MDB_SET_RANGE)) {
+        positioned = Arrays.equals(bytes(cursor.key()), stored) || cursor.prev();
       } else {
         positioned = cursor.last();
       }
@@ -98,7 +107,7 @@ public final class IndexTransaction {
       if (k.length < prefix.length || !Arrays.equals(k, 0, prefix.length, prefix, 0, prefix.length)) {
         return Optional.empty();
       }
-      return Optional.of(new Entry(k, bytes(cursor.val())));
+      return Optional.of(sealing.open(table, k, bytes(cursor.val())));
     }
   }
 
@@ -113,7 +122,7 @@ public final class IndexTransaction {
         if (k.length < prefix.length || !Arrays.equals(k, 0, prefix.length, prefix, 0, prefix.length)) {
           break;
         }
-        out.add(new Entry(k, bytes(kv.val())));
+        out.add(sealing.open(table, k, bytes(kv.val())));
         if (out.size() == limit) {
           break;
         }

@@ -75,6 +75,11 @@ public final class ChunkReader implements AutoCloseable {
     return new ChunkReader(repository.index(), repository.packs(), repository.encryption(), repository.chunkIds());
   }
 
+  /** The index chunks are looked up in. */
+  public ChunkIndex index() {
+    return index;
+  }
+
   /** Where a chunk is: in the index, or set aside by a collection that is deciding its fate (FORMAT.md §11). */
   public ChunkLocation locate(ChunkId id) throws IOException {
     Optional<ChunkLocation> where = index.find(id);

@@ -8,6 +8,7 @@ import io.dedupfs.store.crypto.KdfParameters;
 import io.dedupfs.store.crypto.MasterKeys;
 import io.dedupfs.store.crypto.PassphraseSource;
 import io.dedupfs.store.index.ChunkIndex;
+import io.dedupfs.store.index.IndexSealing;
 import io.dedupfs.store.io.DurableFiles;
 import io.dedupfs.store.io.FileTrees;
 import io.dedupfs.store.pack.LocalPackStorage;
@@ -90,7 +91,8 @@ public final class Repository implements AutoCloseable {
         Arrays.fill(passphrase, '\0');
       }
       Files.createDirectories(path.resolve(PACKS));
-      ChunkIndex index = ChunkIndex.create(path.resolve(INDEX), config.repositoryId(), options.indexMapSize());
+      ChunkIndex index = ChunkIndex.create(path.resolve(INDEX), config.repositoryId(), options.indexMapSize(),
+          sealingOf(keys));
       // The config goes last: a directory without one is not a repository, so a failed init is not mistaken for one.
       DurableFiles.writeAtomically(path.resolve(CONFIG), ConfigCodec.encode(config));
       return new Repository(path, config, keys, lock, new LocalPackStorage(path.resolve(PACKS)), index);
@@ -128,11 +130,11 @@ public final class Repository implements AutoCloseable {
       if (rebuildIndex && !whole) {
         // Whatever a rebuild cut short left is redone from the packs, which are all it was made from.
         FileTrees.delete(indexDir);
-        index = ChunkIndex.createForRebuild(indexDir, config.repositoryId(), options.indexMapSize());
+        index = ChunkIndex.createForRebuild(indexDir, config.repositoryId(), options.indexMapSize(), sealingOf(keys));
       } else if (ChunkIndex.exists(indexDir)) {
-        index = ChunkIndex.open(indexDir, config.repositoryId(), options.indexMapSize());
+        index = ChunkIndex.open(indexDir, config.repositoryId(), options.indexMapSize(), sealingOf(keys));
       } else if (packs.list().isEmpty()) {
-        index = ChunkIndex.create(indexDir, config.repositoryId(), options.indexMapSize());
+        index = ChunkIndex.create(indexDir, config.repositoryId(), options.indexMapSize(), sealingOf(keys));
       } else {
         // FORMAT.md §8 invariant 6: an empty index beside existing packs would lose track of them.
         throw new StoreException("repository " + path + " has packs but no index; rebuild it with dedupfs check --repair");
@@ -142,6 +144,11 @@ public final class Repository implements AutoCloseable {
       lock.close();
       throw e;
     }
+  }
+
+  /** How the index keeps the live tree: sealed in an encrypted repository (FORMAT.md §12.4). */
+  private static IndexSealing sealingOf(Optional<MasterKeys> keys) {
+    return keys.map(k -> IndexSealing.of(k.encryption(), k.indexNameKey())).orElse(IndexSealing.NONE);
   }
 
   private static void warmUpInBackground(AesGcmEncryption aes) {

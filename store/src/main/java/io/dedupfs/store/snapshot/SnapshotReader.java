@@ -3,6 +3,7 @@ package io.dedupfs.store.snapshot;
 import io.dedupfs.store.CorruptDataException;
 import io.dedupfs.store.cache.BoundedCache;
 import io.dedupfs.store.chunk.ChunkId;
+import io.dedupfs.store.index.IndexSealing;
 import io.dedupfs.store.chunk.ChunkIdSink;
 import io.dedupfs.store.namespace.Extent;
 import io.dedupfs.store.namespace.Name;
@@ -21,10 +22,13 @@ import java.util.Optional;
  */
 public final class SnapshotReader {
   private final ChunkReader chunks;
+  /** What orders a directory's entries: the names, or in an encrypted repository their tokens. */
+  private final IndexSealing order;
   private final BoundedCache<ChunkId, TreeNode> cache;
 
   public SnapshotReader(ChunkReader chunks, long cacheBytes) {
     this.chunks = chunks;
+    this.order = chunks.index().sealing();
     this.cache = new BoundedCache<>(cacheBytes, TreeNode::weight);
   }
 
@@ -42,8 +46,9 @@ public final class SnapshotReader {
 
   public Optional<TreeEntry> lookup(TreeEntry directory, Name name) throws IOException {
     TreeNode node = node(directory.tree());
+    byte[] key = order.entryOrderKey(name.bytes());
     while (node.type() == TreeNode.ENTRY_INDEX) {
-      int k = node.search(name);
+      int k = node.search(key, order);
       int child = k >= 0 ? k : -k - 2;
       if (child < 0) {
         return Optional.empty();
@@ -51,11 +56,14 @@ public final class SnapshotReader {
       node = node(node.child(child));
     }
     requireType(node, TreeNode.ENTRIES);
-    int k = node.search(name);
+    int k = node.search(key, order);
     return k >= 0 ? Optional.of(node.entry(k)) : Optional.empty();
   }
 
-  /** Up to {@code limit} entries of a directory after {@code after} (null: from the start), in name order. */
+  /**
+   * Up to {@code limit} entries of a directory after {@code after} (null: from the start), in the
+   * order of {@link IndexSealing#entryOrderKey}.
+   */
   public List<TreeEntry> list(TreeEntry directory, Name after, int limit) throws IOException {
     return list(directory.tree(), after, limit);
   }
@@ -69,7 +77,7 @@ public final class SnapshotReader {
 
   private void collect(ChunkId id, Name after, int limit, List<TreeEntry> out) throws IOException {
     TreeNode node = node(id);
-    int k = after == null ? -1 : node.search(after);
+    int k = after == null ? -1 : node.search(order.entryOrderKey(after.bytes()), order);
     if (node.type() == TreeNode.ENTRY_INDEX) {
       // The child that may hold names just after `after`: the one whose first name is at most it.
       for (int c = after == null ? 0 : Math.max(0, k >= 0 ? k : -k - 2); c < node.count() && out.size() < limit; c++) {

@@ -2,6 +2,7 @@ package io.dedupfs.store.snapshot;
 
 import io.dedupfs.store.CorruptDataException;
 import io.dedupfs.store.chunk.ChunkId;
+import io.dedupfs.store.index.IndexSealing;
 import io.dedupfs.store.namespace.Extent;
 import io.dedupfs.store.namespace.Name;
 import java.nio.BufferUnderflowException;
@@ -95,18 +96,18 @@ final class TreeNode {
   }
 
   /**
-   * For ENTRIES: the index of the entry named {@code name}, or {@code -(insertion point) - 1}.
-   * For ENTRY_INDEX: the same over the children's first names.
+   * For ENTRIES: the index of the entry whose name has the order key {@code key} (FORMAT.md
+   * §10.1), or {@code -(insertion point) - 1}. For ENTRY_INDEX: the same over the children's
+   * first names.
    */
-  int search(Name name) {
-    byte[] key = name.bytes();
+  int search(byte[] key, IndexSealing order) {
     int lo = 0;
     int hi = offsets.length - 1;
     while (lo <= hi) {
       int mid = (lo + hi) >>> 1;
       int at = offsets[mid];
       int length = plain[at] & 0xff;
-      int c = Arrays.compareUnsigned(plain, at + 1, at + 1 + length, key, 0, key.length);
+      int c = Arrays.compareUnsigned(order.entryOrderKey(Arrays.copyOfRange(plain, at + 1, at + 1 + length)), key);
       if (c < 0) {
         lo = mid + 1;
       } else if (c > 0) {

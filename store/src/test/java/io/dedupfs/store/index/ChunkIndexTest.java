@@ -95,7 +95,7 @@ class ChunkIndexTest {
     PackCommit a = pack(3, 50, r);
     PackCommit b = pack(10, 30, r);
     assertFalse(ChunkIndex.exists(dir));
-    try (ChunkIndex index = ChunkIndex.create(dir, id, MAP_SIZE)) {
+    try (ChunkIndex index = ChunkIndex.create(dir, id, MAP_SIZE, IndexSealing.NONE)) {
       assertTrue(ChunkIndex.exists(dir));
       assertTrue(Files.isRegularFile(dir.resolve("data.mdb")));
       assertEquals(1, index.nextPackNumber(), "a new index starts allocating at 1");
@@ -110,7 +110,7 @@ class ChunkIndexTest {
       assertEquals(11, index.nextPackNumber());
       assertEquals(new ChunkIndex.Counts(80, 2), index.counts());
     }
-    try (ChunkIndex index = ChunkIndex.open(dir, id, MAP_SIZE)) {
+    try (ChunkIndex index = ChunkIndex.open(dir, id, MAP_SIZE, IndexSealing.NONE)) {
       assertIndexHolds(index, List.of(a, b));
       assertEquals(11, index.nextPackNumber());
       assertEquals(new ChunkIndex.Counts(80, 2), index.counts());
@@ -124,7 +124,7 @@ class ChunkIndexTest {
   @Test
   void separateCommitsAccumulateAndNextPackNeverGoesDown() throws Exception {
     Random r = new Random(3);
-    try (ChunkIndex index = ChunkIndex.create(tmp.resolve("index"), repoId(1), MAP_SIZE)) {
+    try (ChunkIndex index = ChunkIndex.create(tmp.resolve("index"), repoId(1), MAP_SIZE, IndexSealing.NONE)) {
       PackCommit p20 = pack(20, 4, r);
       index.commit(List.of(p20));
       assertEquals(21, index.nextPackNumber());
@@ -145,7 +145,7 @@ class ChunkIndexTest {
     PackIndexEntry dup = first.entries().get(1);
     PackIndexEntry again = new PackIndexEntry(dup.id(), 24, 7, 9, ChunkKind.DATA, ChunkEncoding.RAW);
     PackCommit second = new PackCommit(new PackNumber(2), new PackRecord(24 + 7 + 56 + 48, 1, 7, 5), List.of(again));
-    try (ChunkIndex index = ChunkIndex.create(tmp.resolve("index"), repoId(1), MAP_SIZE)) {
+    try (ChunkIndex index = ChunkIndex.create(tmp.resolve("index"), repoId(1), MAP_SIZE, IndexSealing.NONE)) {
       index.commit(List.of(first));
       index.commit(List.of(second));
       assertEquals(Optional.of(ChunkLocation.of(first.pack(), dup)), index.find(dup.id()));
@@ -158,7 +158,7 @@ class ChunkIndexTest {
     PackIndexEntry d = third.entries().get(0);
     PackCommit fourth = new PackCommit(new PackNumber(8), new PackRecord(200, 1, 100, 1),
         List.of(new PackIndexEntry(d.id(), 24, 100, 100, ChunkKind.TREE, ChunkEncoding.ZSTD)));
-    try (ChunkIndex index = ChunkIndex.create(tmp.resolve("index2"), repoId(1), MAP_SIZE)) {
+    try (ChunkIndex index = ChunkIndex.create(tmp.resolve("index2"), repoId(1), MAP_SIZE, IndexSealing.NONE)) {
       index.commit(List.of(third, fourth));
       assertEquals(Optional.of(ChunkLocation.of(third.pack(), d)), index.find(d.id()));
       assertEquals(new ChunkIndex.Counts(2, 2), index.counts());
@@ -168,13 +168,13 @@ class ChunkIndexTest {
   @Test
   void openingWithAnotherRepositoryIdIsRefused() throws Exception {
     Path dir = tmp.resolve("index");
-    try (ChunkIndex index = ChunkIndex.create(dir, repoId(1), MAP_SIZE)) {
+    try (ChunkIndex index = ChunkIndex.create(dir, repoId(1), MAP_SIZE, IndexSealing.NONE)) {
       index.commit(List.of(pack(1, 2, new Random(5))));
     }
-    CorruptDataException e = assertThrows(CorruptDataException.class, () -> ChunkIndex.open(dir, repoId(2), MAP_SIZE));
+    CorruptDataException e = assertThrows(CorruptDataException.class, () -> ChunkIndex.open(dir, repoId(2), MAP_SIZE, IndexSealing.NONE));
     assertTrue(e.getMessage().contains("repository"), e.getMessage());
     // The refused open released the environment: the right id still opens it.
-    try (ChunkIndex index = ChunkIndex.open(dir, repoId(1), MAP_SIZE)) {
+    try (ChunkIndex index = ChunkIndex.open(dir, repoId(1), MAP_SIZE, IndexSealing.NONE)) {
       assertEquals(new ChunkIndex.Counts(2, 1), index.counts());
     }
   }
@@ -182,10 +182,10 @@ class ChunkIndexTest {
   @Test
   void createAndOpenCheckWhetherAnIndexExists() throws Exception {
     Path dir = tmp.resolve("index");
-    assertThrows(StoreException.class, () -> ChunkIndex.open(dir, repoId(1), MAP_SIZE), "no index yet");
-    ChunkIndex.create(dir, repoId(1), MAP_SIZE).close();
-    assertThrows(StoreException.class, () -> ChunkIndex.create(dir, repoId(1), MAP_SIZE), "index already there");
-    ChunkIndex.open(dir, repoId(1), MAP_SIZE).close();
+    assertThrows(StoreException.class, () -> ChunkIndex.open(dir, repoId(1), MAP_SIZE, IndexSealing.NONE), "no index yet");
+    ChunkIndex.create(dir, repoId(1), MAP_SIZE, IndexSealing.NONE).close();
+    assertThrows(StoreException.class, () -> ChunkIndex.create(dir, repoId(1), MAP_SIZE, IndexSealing.NONE), "index already there");
+    ChunkIndex.open(dir, repoId(1), MAP_SIZE, IndexSealing.NONE).close();
   }
 
   /** The stored values follow FORMAT.md §6 byte for byte (read with lmdbjava directly). */
@@ -197,7 +197,7 @@ class ChunkIndexTest {
         ChunkEncoding.ZSTD);
     PackRecord record = new PackRecord(0x0102030405060708L, 0x0a0b0c0d, 0x1112131415161718L, 0x2122232425262728L);
     PackNumber packNumber = new PackNumber(0x3132333435363738L);
-    try (ChunkIndex index = ChunkIndex.create(dir, id, MAP_SIZE)) {
+    try (ChunkIndex index = ChunkIndex.create(dir, id, MAP_SIZE, IndexSealing.NONE)) {
       index.commit(List.of(new PackCommit(packNumber, record, List.of(e))));
     }
     try (Env<ByteBuffer> env = Env.create().setMapSize(MAP_SIZE).setMaxDbs(8).open(dir.toFile())) {
@@ -270,7 +270,7 @@ class ChunkIndexTest {
     Random r = new Random(7);
     List<PackCommit> committed = new ArrayList<>();
     assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
-      try (ChunkIndex index = ChunkIndex.create(dir, repoId(1), tinyMap)) {
+      try (ChunkIndex index = ChunkIndex.create(dir, repoId(1), tinyMap, IndexSealing.NONE)) {
         StoreFullException full = null;
         long number = 1;
         // Batches of 300 chunk ids, up to 60000 in all; a 256 KiB map holds a few thousand.
@@ -304,7 +304,7 @@ class ChunkIndexTest {
         assertIndexHolds(index, committed);
       }
       // Reopened with a larger map, the same index accepts the commit that failed.
-      try (ChunkIndex index = ChunkIndex.open(dir, repoId(1), MAP_SIZE)) {
+      try (ChunkIndex index = ChunkIndex.open(dir, repoId(1), MAP_SIZE, IndexSealing.NONE)) {
         assertIndexHolds(index, committed);
         PackCommit more = pack(5000, 5000, r);
         index.commit(List.of(more));
@@ -321,7 +321,7 @@ class ChunkIndexTest {
       commits.add(pack(i, 50, r));
     }
     ExecutorService pool = Executors.newFixedThreadPool(4);
-    try (ChunkIndex index = ChunkIndex.create(tmp.resolve("index"), repoId(1), MAP_SIZE)) {
+    try (ChunkIndex index = ChunkIndex.create(tmp.resolve("index"), repoId(1), MAP_SIZE, IndexSealing.NONE)) {
       List<Future<?>> readers = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
         readers.add(pool.submit(() -> {

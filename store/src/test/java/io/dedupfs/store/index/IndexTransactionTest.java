@@ -26,7 +26,7 @@ class IndexTransactionTest {
 
   @Test
   void floorFindsTheGreatestKeyAtMostTheGivenOneWithinItsPrefix() throws Exception {
-    try (ChunkIndex index = ChunkIndex.create(tmp.resolve("index"), new byte[16], 1 << 24)) {
+    try (ChunkIndex index = ChunkIndex.create(tmp.resolve("index"), new byte[16], 1 << 24, IndexSealing.NONE)) {
       index.write(tx -> {
         for (int n : new int[] {10, 20, 30}) {
           tx.put(Table.EXTENTS, key(1, n), new byte[] {(byte) n});
@@ -46,7 +46,7 @@ class IndexTransactionTest {
 
   @Test
   void scansRespectPrefixStartAndLimitAndAWriteThatThrowsIsRolledBack() throws Exception {
-    try (ChunkIndex index = ChunkIndex.create(tmp.resolve("index"), new byte[16], 1 << 24)) {
+    try (ChunkIndex index = ChunkIndex.create(tmp.resolve("index"), new byte[16], 1 << 24, IndexSealing.NONE)) {
       index.write(tx -> {
         for (int n = 1; n <= 5; n++) {
           tx.put(Table.XATTRS, key(7, n), new byte[] {(byte) n});

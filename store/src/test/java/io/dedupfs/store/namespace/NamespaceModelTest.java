@@ -3,6 +3,8 @@ package io.dedupfs.store.namespace;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dedupfs.store.crypto.KdfParameters;
+import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.repo.ChunkerParameters;
 import io.dedupfs.store.repo.Compression;
 import io.dedupfs.store.repo.Repository;
@@ -26,8 +28,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Model-based test: the same random operations are applied to the namespace and to a real
@@ -43,13 +46,17 @@ class NamespaceModelTest {
   private Path oracle;
   private Namespace ns;
 
-  @Test
-  void randomOperationsAgreeWithALocalFilesystem() throws Exception {
+  /** Plain, and encrypted: then names are tokens in the keys and everything else is sealed (FORMAT.md §12.4). */
+  @ParameterizedTest(name = "encrypted: {0}")
+  @ValueSource(booleans = {false, true})
+  void randomOperationsAgreeWithALocalFilesystem(boolean encrypted) throws Exception {
     long seed = Long.getLong("namespace.seed", System.nanoTime());
     Random random = new Random(seed);
     oracle = Files.createDirectory(tmp.resolve("oracle"));
+    Repository.OpenOptions options = new Repository.OpenOptions(ChunkIndex.DEFAULT_MAP_SIZE,
+        "passphrase"::toCharArray, new KdfParameters(64, 1, 1));
     try (Repository repo = Repository.init(tmp.resolve("repo"),
-        RepositoryConfig.create(ChunkerParameters.DEFAULT, Compression.DEFAULT), Repository.OpenOptions.DEFAULT)) {
+        RepositoryConfig.create(ChunkerParameters.DEFAULT, Compression.DEFAULT, encrypted), options)) {
       ns = Namespace.open(repo.index(), Clock.systemUTC());
       for (int step = 0; step < STEPS; step++) {
         String op = step(random);
@@ -58,7 +65,7 @@ class NamespaceModelTest {
       }
       // The same tree after reopening the repository.
       repo.close();
-      try (Repository reopened = Repository.open(tmp.resolve("repo"), Repository.OpenOptions.DEFAULT)) {
+      try (Repository reopened = Repository.open(tmp.resolve("repo"), options)) {
         ns = Namespace.open(reopened.index(), Clock.systemUTC());
         compareTrees("seed " + seed + ", after reopening");
       }

@@ -19,7 +19,10 @@ import io.dedupfs.store.repo.Compression;
 import io.dedupfs.store.repo.Repository;
 import io.dedupfs.store.repo.RepositoryConfig;
 import io.dedupfs.store.repo.RepositoryKeys;
+import io.dedupfs.store.namespace.XattrMode;
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +42,8 @@ class EncryptedRepositoryTest {
   private static final byte[] MARKER = "dedupfs-plaintext-marker-0123456789".getBytes(StandardCharsets.US_ASCII);
   private static final String FILE_NAME = "name-that-must-not-show.txt";
   private static final String SNAPSHOT_NAME = "snapshot-name-that-must-not-show";
+  private static final String XATTR_NAME = "user.xattr-name-that-must-not-show";
+  private static final String LINK_TARGET = "link-target-that-must-not-show";
 
   @TempDir Path tmp;
   private SnapshotKit kit;
@@ -66,7 +71,9 @@ class EncryptedRepositoryTest {
       byte[] data = SnapshotKit.concat(SnapshotKit.bytes(3000 + i * 517, i), MARKER, SnapshotKit.bytes(9000, 100 + i));
       long file = k.mkfile(dir, i == 0 ? FILE_NAME : "f" + i);
       k.write(file, 0, data);
+      k.ns.setXattr(file, bytes(XATTR_NAME), MARKER, XattrMode.EITHER);
     }
+    k.ns.symlink(dir, SnapshotKit.name("link"), bytes(LINK_TARGET), 0, 0);
     return k.snapshot(SNAPSHOT_NAME);
   }
 
@@ -96,11 +103,38 @@ class EncryptedRepositoryTest {
     fill(kit);
     kit.close();
     Path repo = tmp.resolve("encrypted");
-    for (Path part : List.of(repo.resolve("packs"), repo.resolve("snapshots"), repo.resolve("keys"), repo.resolve("config"))) {
-      assertEquals(0, occurrences(part, MARKER), part + " shows file content");
-      assertEquals(0, occurrences(part, bytes(FILE_NAME)), part + " shows a file name");
-      assertEquals(0, occurrences(part, bytes(SNAPSHOT_NAME)), part + " shows a snapshot name");
+    assertTrue(occurrences(tmp.resolve("plain").resolve("index"), bytes(FILE_NAME)) >= 1, "a plain index shows names");
+    for (String secret : List.of(new String(MARKER, StandardCharsets.US_ASCII), FILE_NAME, SNAPSHOT_NAME, XATTR_NAME,
+        LINK_TARGET)) {
+      assertEquals(0, occurrences(repo, bytes(secret)), "the repository shows " + secret);
     }
+  }
+
+  @Test
+  void aLargeEncryptedDirectoryIsFoundByNameAndListedWholeInPages() throws Exception {
+    kit = create(tmp.resolve("repo"), true);
+    long dir = kit.mkdir(1, "big");
+    java.util.Set<String> names = new java.util.TreeSet<>();
+    for (int i = 0; i < 3000; i++) {
+      String name = "entry-" + i + "-" + "x".repeat(i % 40);
+      names.add(name);
+      kit.mkfile(dir, name);
+    }
+    SnapshotRecord record = kit.snapshot("s");
+    kit.reopen();
+    TreeEntry big = kit.reader.resolve(kit.snapshots.get(SnapshotKit.name("s")).root(), List.of(SnapshotKit.name("big")));
+    for (String name : names) {
+      assertEquals(SnapshotKit.name(name), kit.reader.lookup(big, SnapshotKit.name(name)).orElseThrow().name(), name);
+    }
+    assertTrue(kit.reader.lookup(big, SnapshotKit.name("entry-absent")).isEmpty());
+    java.util.List<String> listed = new java.util.ArrayList<>();
+    kit.snapshotList(big).forEach(e -> listed.add(e.name().toString()));
+    assertEquals(names.size(), listed.size(), "each entry listed once");
+    assertEquals(names, new java.util.TreeSet<>(listed));
+    java.util.List<String> live = new java.util.ArrayList<>();
+    kit.liveList(dir).forEach(e -> live.add(e.name().toString()));
+    assertEquals(names, new java.util.TreeSet<>(live), "the live directory lists the same");
+    assertEquals(record.files(), names.size());
   }
 
   @Test
@@ -155,15 +189,21 @@ class EncryptedRepositoryTest {
     return s.getBytes(StandardCharsets.US_ASCII);
   }
 
-  /** How often {@code needle} occurs in the files under {@code root}. */
+  /** How often {@code needle} occurs in the files under {@code root}, read a block at a time (LMDB's file is large). */
   private static int occurrences(Path root, byte[] needle) throws IOException {
     int count = 0;
     try (Stream<Path> files = Files.walk(root)) {
       for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-        byte[] hay = Files.readAllBytes(f);
-        for (int i = 0; i + needle.length <= hay.length; i++) {
-          if (java.util.Arrays.equals(hay, i, i + needle.length, needle, 0, needle.length)) {
-            count++;
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(f), 1 << 20)) {
+          // A window of the last needle.length bytes, compared at every byte.
+          byte[] window = new byte[needle.length];
+          long seen = 0;
+          for (int b; (b = in.read()) >= 0; seen++) {
+            System.arraycopy(window, 1, window, 0, window.length - 1);
+            window[window.length - 1] = (byte) b;
+            if (seen + 1 >= needle.length && java.util.Arrays.equals(window, needle)) {
+              count++;
+            }
           }
         }
       }

@@ -319,7 +319,8 @@ final class SnapshotKit implements AutoCloseable {
       String prefix = (String) top[1];
       Name previous = null;
       for (TreeEntry e : snapshotList(dir)) {
-        if (previous != null && previous.compareTo(e.name()) >= 0) {
+        if (previous != null && java.util.Arrays.compareUnsigned(repo.index().sealing().entryOrderKey(previous.bytes()),
+            repo.index().sealing().entryOrderKey(e.name().bytes())) >= 0) {
           fail("snapshot listing of " + prefix + "/ out of order at " + e.name());
         }
         previous = e.name();

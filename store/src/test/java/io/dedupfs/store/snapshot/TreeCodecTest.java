@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.dedupfs.store.CorruptDataException;
 import io.dedupfs.store.chunk.ChunkHasher;
 import io.dedupfs.store.chunk.ChunkId;
+import io.dedupfs.store.index.IndexSealing;
 import io.dedupfs.store.namespace.Extent;
 import io.dedupfs.store.namespace.Inode;
 import io.dedupfs.store.namespace.Mode;
@@ -199,10 +200,10 @@ class TreeCodecTest {
     TreeNode parsed = TreeNode.parse(TREE, plain);
     assertEquals(3, parsed.count());
     assertEquals(Name.of("b"), parsed.entry(1).name());
-    assertEquals(2, parsed.search(Name.of("c")));
-    assertEquals(-3, parsed.search(Name.of("bb")));
-    assertEquals(-1, parsed.search(Name.of("0")));
-    assertEquals(-4, parsed.search(Name.of("z")));
+    assertEquals(2, parsed.search(Name.of("c").bytes(), IndexSealing.NONE));
+    assertEquals(-3, parsed.search(Name.of("bb").bytes(), IndexSealing.NONE));
+    assertEquals(-1, parsed.search(Name.of("0").bytes(), IndexSealing.NONE));
+    assertEquals(-4, parsed.search(Name.of("z").bytes(), IndexSealing.NONE));
 
     // Truncations and flipped bytes are reported as corruption, never as another exception.
     Random random = new Random(7);
