@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * An encrypted repository through the command line: made with init --encrypt, mounted with the
  * passphrase handed over a pipe to the filesystem process, checked, refused with a wrong
- * passphrase without a byte changing, and opened with a new passphrase after change-passphrase.
+ * passphrase without a byte changing, opened with a new passphrase after change-passphrase, and
+ * its index rebuilt by check --repair from what is sealed.
  */
 @Timeout(value = 4, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class EncryptionIT {
@@ -63,6 +64,14 @@ class EncryptionIT {
     assertEquals(0, change.exit(), change.output());
     assertEquals(1, Mounted.dedupfs("check", "--passphrase-file", first, repo.toString()).exit(),
         "the old passphrase no longer opens it");
+    fs = Mounted.existing(repo, mnt, "--passphrase-file", second);
+    Mounted.sh("diff -r --no-dereference " + SOURCE + " " + mnt + "/doc && diff -r --no-dereference " + SOURCE + " " + mnt + "/.snapshots/s1/doc");
+    fs.unmount();
+
+    // The index lost: rebuilt from the sealed packs and records, the live tree from the snapshot.
+    Mounted.sh("rm -r " + repo + "/index");
+    Mounted.Result repair = Mounted.dedupfs("check", "--repair", "--passphrase-file", second, repo.toString());
+    assertEquals(0, repair.exit(), repair.output());
     fs = Mounted.existing(repo, mnt, "--passphrase-file", second);
     Mounted.sh("diff -r --no-dereference " + SOURCE + " " + mnt + "/doc && diff -r --no-dereference " + SOURCE + " " + mnt + "/.snapshots/s1/doc");
   }
