@@ -70,8 +70,21 @@ public final class Mounted implements AutoCloseable {
 
   /** kill -9 of the filesystem process, then the dead mount detached, as an administrator would. */
   public void kill9() throws Exception {
+    killProcess();
+    detach();
+  }
+
+  /**
+   * kill -9 of the filesystem process; returns once it is gone. The dead mount stays attached,
+   * so that whatever still uses it gets ENOTCONN rather than the empty directory beneath.
+   */
+  public void killProcess() {
     ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
     ProcessHandle.of(pid).ifPresent(h -> h.onExit().join());
+  }
+
+  /** Detaches the mount of a killed process (fusermount -u -z), as an administrator would. */
+  public void detach() throws Exception {
     run("fusermount", "-u", "-z", mountpoint.toString());
     mounted = false;
   }
