@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "A deduplicating FUSE filesystem used as a backup target.",
-    subcommands = {InitCommand.class, MountCommand.class, UmountCommand.class, CheckCommand.class, GcCommand.class, PruneCommand.class, SnapshotCommand.class, StatsCommand.class, KeyCommand.class, BenchCommand.class,
+    subcommands = {InitCommand.class, MountCommand.class, UmountCommand.class, CheckCommand.class, GcCommand.class, PruneCommand.class, SnapshotCommand.class, StatsCommand.class, KeyCommand.class, BenchCommand.class, InstallCommand.class, UninstallCommand.class, MountHelperCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main {
   public static final int EXIT_ERROR = 1;

@@ -1,0 +1,72 @@
+package io.dedupfs.tools;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.AutoComplete;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code dedupfs install}: installs the jar this runs from, a launcher, bash completion, man pages
+ * (both written from the command definitions of this very jar) and the mount helper that lets
+ * mount(8) and /etc/fstab mount type fuse.dedupfs. Everything written is listed in a manifest
+ * for {@code dedupfs uninstall}.
+ */
+@Command(name = "install", mixinStandardHelpOptions = true,
+    description = {"Install dedupfs for all users (as root): launcher, man pages, bash completion and mount helper.",
+        "Puts PREFIX/bin/dedupfs, PREFIX/lib/dedupfs/dedupfs.jar, PREFIX/share/man/man1/dedupfs*.1 and",
+        "PREFIX/share/bash-completion/completions/dedupfs; the mount helper goes to /sbin/mount.fuse.dedupfs",
+        "whatever the prefix, as mount(8) looks for it there only. Then mount -t fuse.dedupfs REPO MOUNTPOINT",
+        "and fstab lines of type fuse.dedupfs work. Run again to upgrade; dedupfs uninstall removes it all."})
+final class InstallCommand implements Callable<Integer> {
+  @Option(names = "--prefix", paramLabel = "DIR", defaultValue = "/usr/local",
+      description = "Install under DIR (default ${DEFAULT-VALUE}).")
+  Path prefix;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    InstallLayout layout = InstallLayout.under(prefix);
+    InstallManifest manifest = InstallManifest.at(layout.manifest());
+    CommandLine root = spec.root().commandLine();
+    manifest.copy(runningJar(), layout.jar(), InstallManifest.READABLE);
+    manifest.write(layout.launcher(), bytes(LauncherScripts.launcher(layout.jar(), runningJava())), InstallManifest.EXECUTABLE);
+    manifest.write(layout.mountHelper(), bytes(LauncherScripts.mountHelper(layout.launcher())), InstallManifest.EXECUTABLE);
+    manifest.write(layout.bashCompletion(), bytes(AutoComplete.bash(root.getCommandName(), root)), InstallManifest.READABLE);
+    for (Map.Entry<String, String> page : ManPages.of(root).entrySet()) {
+      manifest.write(layout.manSection1().resolve(page.getKey()), bytes(page.getValue()), InstallManifest.READABLE);
+    }
+    manifest.save();
+    System.out.println("installed " + manifest.files().size() + " files (listed in " + layout.manifest() + "): "
+        + layout.launcher() + ", " + layout.mountHelper() + ", man pages in " + layout.manSection1()
+        + ", bash completion " + layout.bashCompletion());
+    return 0;
+  }
+
+  /** The jar this JVM runs; installing needs one (not the classes directory of a build). */
+  private static Path runningJar() throws IOException, URISyntaxException {
+    Path jar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    if (!Files.isRegularFile(jar)) {
+      throw new IOException("install copies the jar it runs from, and this runs from " + jar
+          + "; build it (mvn package) and run ./dedupfs install");
+    }
+    return jar;
+  }
+
+  private static Path runningJava() {
+    return Path.of(System.getProperty("java.home"), "bin", "java");
+  }
+
+  private static byte[] bytes(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
+  }
+}
