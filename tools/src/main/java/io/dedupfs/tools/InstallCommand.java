@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
         "whatever the prefix, as mount(8) looks for it there only. Then mount -t fuse.dedupfs REPO MOUNTPOINT",
         "and fstab lines of type fuse.dedupfs work. Run again to upgrade; dedupfs uninstall removes it all."})
 final class InstallCommand implements Callable<Integer> {
-  @Option(names = "--prefix", paramLabel = "DIR", defaultValue = "/usr/local",
+  @Option(names = "--prefix", paramLabel = "DIR", defaultValue = InstallLayout.DEFAULT_PREFIX,
       description = "Install under DIR (default ${DEFAULT-VALUE}).")
   Path prefix;
 
@@ -46,9 +46,11 @@ final class InstallCommand implements Callable<Integer> {
       manifest.write(layout.manSection1().resolve(page.getKey()), bytes(page.getValue()), InstallManifest.READABLE);
     }
     manifest.save();
-    System.out.println("installed " + manifest.files().size() + " files (listed in " + layout.manifest() + "): "
-        + layout.launcher() + ", " + layout.mountHelper() + ", man pages in " + layout.manSection1()
-        + ", bash completion " + layout.bashCompletion());
+    System.out.println("installed " + layout.launcher() + " (runs " + layout.jar() + ")");
+    System.out.println("installed " + layout.mountHelper() + " (for mount -t " + MountTable.FS_TYPE + " and /etc/fstab)");
+    System.out.println("installed man pages in " + layout.manSection1() + " and bash completion in " + layout.bashCompletion());
+    System.out.println("the " + manifest.files().size() + " files are listed in " + layout.manifest()
+        + " for dedupfs uninstall" + (layout.prefix().equals(Path.of(InstallLayout.DEFAULT_PREFIX)) ? "" : " --prefix " + layout.prefix()));
     return 0;
   }
 

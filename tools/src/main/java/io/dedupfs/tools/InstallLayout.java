@@ -8,7 +8,7 @@ import java.nio.file.Path;
  * only, so it goes there whatever the prefix.
  */
 record InstallLayout(Path prefix, Path sbin) {
-  static final Path DEFAULT_PREFIX = Path.of("/usr/local");
+  static final String DEFAULT_PREFIX = "/usr/local";
   /** Where mount(8) looks for the helper of a filesystem type ("EXTERNAL HELPERS" in mount(8)). */
   static final Path MOUNT_HELPER_DIRECTORY = Path.of("/sbin");
 

@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
     description = {"Remove what dedupfs install put under PREFIX (and /sbin/mount.fuse.dedupfs), nothing else.",
         "Repositories are not touched."})
 final class UninstallCommand implements Callable<Integer> {
-  @Option(names = "--prefix", paramLabel = "DIR", defaultValue = "/usr/local",
+  @Option(names = "--prefix", paramLabel = "DIR", defaultValue = InstallLayout.DEFAULT_PREFIX,
       description = "The prefix given to install (default ${DEFAULT-VALUE}).")
   Path prefix;
 
