@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,14 +18,11 @@ class InstallManifestTest {
   void removesWhatItWroteAndTheDirectoriesItCreatedNothingElse() throws Exception {
     Files.createDirectories(prefix.resolve("share"));
     Files.writeString(prefix.resolve("share/theirs"), "not ours");
-    Path manifestFile = prefix.resolve("lib/dedupfs/installed-files");
-    InstallManifest manifest = InstallManifest.at(manifestFile);
-    manifest.write(prefix.resolve("share/man/man1/dedupfs.1"), new byte[] {1}, InstallManifest.READABLE);
-    manifest.write(prefix.resolve("bin/dedupfs"), new byte[] {2}, InstallManifest.EXECUTABLE);
-    manifest.save();
+    install("share/man/man1/dedupfs.1", 1);
+    install("bin/dedupfs", 2);
     assertTrue(Files.isExecutable(prefix.resolve("bin/dedupfs")));
 
-    assertEquals(List.of(), InstallManifest.at(manifestFile).removeAll());
+    assertEquals(List.of(), manifest().removeAll());
     try (var left = Files.walk(prefix)) {
       assertEquals(List.of(prefix, prefix.resolve("share"), prefix.resolve("share/theirs")), left.sorted().toList());
     }
@@ -32,29 +30,32 @@ class InstallManifestTest {
 
   @Test
   void aSecondInstallKeepsTheDirectoriesTheFirstCreated() throws Exception {
-    Path manifestFile = prefix.resolve("lib/dedupfs/installed-files");
-    InstallManifest first = InstallManifest.at(manifestFile);
-    first.write(prefix.resolve("bin/dedupfs"), new byte[] {1}, InstallManifest.EXECUTABLE);
-    first.save();
-    InstallManifest second = InstallManifest.at(manifestFile);
-    second.write(prefix.resolve("bin/dedupfs"), new byte[] {2}, InstallManifest.EXECUTABLE);
-    second.save();
+    install("bin/dedupfs", 1);
+    install("bin/dedupfs", 2);
 
-    InstallManifest.at(manifestFile).removeAll();
+    manifest().removeAll();
     assertFalse(Files.exists(prefix.resolve("bin")));
     assertFalse(Files.exists(prefix.resolve("lib")));
   }
 
   @Test
   void aDirectoryThatGotOtherFilesIsKept() throws Exception {
-    Path manifestFile = prefix.resolve("lib/dedupfs/installed-files");
-    InstallManifest manifest = InstallManifest.at(manifestFile);
-    manifest.write(prefix.resolve("bin/dedupfs"), new byte[] {1}, InstallManifest.EXECUTABLE);
-    manifest.save();
+    install("bin/dedupfs", 1);
     Files.writeString(prefix.resolve("bin/other"), "installed later by someone else");
 
-    assertEquals(List.of(prefix.resolve("bin")), InstallManifest.at(manifestFile).removeAll());
+    assertEquals(List.of(prefix.resolve("bin")), manifest().removeAll());
     assertTrue(Files.exists(prefix.resolve("bin/other")));
     assertFalse(Files.exists(prefix.resolve("bin/dedupfs")));
+  }
+
+  /** One install run that writes one file. */
+  private void install(String path, int content) throws IOException {
+    InstallManifest manifest = manifest();
+    manifest.write(prefix.resolve(path), new byte[] {(byte) content}, InstallManifest.EXECUTABLE);
+    manifest.save();
+  }
+
+  private InstallManifest manifest() throws IOException {
+    return InstallManifest.at(prefix.resolve("lib/dedupfs/installed-files"));
   }
 }
