@@ -9,6 +9,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code dedupfs check}: verifies a repository's invariants, mounted or not; with {@code --repair}
@@ -36,10 +38,12 @@ final class CheckCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the report as one JSON object.")
   boolean json;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
     CheckReport r;
-    try (TerminalProgress progress = new TerminalProgress()) {
+    try (TerminalProgress progress = new TerminalProgress(spec)) {
       r = repair
           ? RepositoryAccess.withRepairOperations(repository, passphrase.existing(repository), ops -> ops.repair(readData, progress))
           : RepositoryAccess.withOperations(repository, passphrase.existing(repository), ops -> ops.check(readData, progress));

@@ -13,12 +13,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Starts the filesystem process of a background mount: the same JVM and class path running
  * {@code mount --foreground}, in a session of its own (so closing the terminal does not end it),
- * with stderr appended to the repository's log. It reports on its stdout, one line, whether the
- * mount is live or why it failed; this waits for that line.
+ * logging to the repository's rotated log. It reports on its stdout, one line, whether the mount is
+ * live or why it failed; this waits for that line. Its stderr, where whatever comes before logging
+ * is set up goes (the JVM's own errors, a class that fails to load), is kept apart in
+ * {@link Locations#stderrOf}: logback rotates the log by renaming it, which an inherited file
+ * descriptor would not follow.
  */
 final class FilesystemProcess {
   static final String READY = "ready";
@@ -31,22 +35,26 @@ final class FilesystemProcess {
   private final List<String> fuseOptions;
   /** The passphrase of an encrypted repository, or null. */
   private final char[] passphrase;
+  /** The --log-level given to mount, or null. */
+  private final LogLevel logLevel;
 
-  FilesystemProcess(Path repository, Path mountpoint, long memory, List<String> fuseOptions, char[] passphrase) {
+  FilesystemProcess(Path repository, Path mountpoint, long memory, List<String> fuseOptions, char[] passphrase,
+      LogLevel logLevel) {
     this.repository = repository;
     this.mountpoint = mountpoint;
     this.memory = memory;
     this.fuseOptions = fuseOptions;
     this.passphrase = passphrase;
+    this.logLevel = logLevel;
   }
 
   /** Starts it and returns its pid once the mount is live; throws with its reason if it fails. */
   long start() throws IOException, InterruptedException {
-    Path log = Locations.logOf(repository);
+    Path stderr = Locations.stderrOf(repository);
     // A passphrase goes through a pipe: the command line and the environment of a process can be read by others.
     Process process = new ProcessBuilder(command())
         .redirectInput(passphrase == null ? ProcessBuilder.Redirect.from(new File("/dev/null")) : ProcessBuilder.Redirect.PIPE)
-        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .redirectError(stderr.toFile())
         .start();
     if (passphrase != null) {
       try (Writer in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8)) {
@@ -68,7 +76,19 @@ final class FilesystemProcess {
       throw new IOException(line.substring(FAILED.length()));
     }
     int code = process.waitFor();
-    throw new IOException("the filesystem process exited with code " + code + " before the mount was live; see " + log);
+    throw new IOException("the filesystem process exited with code " + code + " before the mount was live"
+        + lastLine(stderr).map(last -> ": " + last).orElse("") + " (see " + stderr + ")");
+  }
+
+  /** The last line of {@code file} that is not blank: a failure's message comes last. */
+  private static Optional<String> lastLine(Path file) throws IOException {
+    List<String> lines = Files.readAllLines(file, StandardCharsets.ISO_8859_1);
+    for (int i = lines.size() - 1; i >= 0; i--) {
+      if (!lines.get(i).isBlank()) {
+        return Optional.of(lines.get(i).strip());
+      }
+    }
+    return Optional.empty();
   }
 
   private List<String> command() {
@@ -87,8 +107,11 @@ final class FilesystemProcess {
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(Main.class.getName());
+    if (logLevel != null) {
+      cmd.addAll(List.of("--log-level", logLevel.name()));
+    }
     cmd.addAll(List.of("mount", repository.toString(), mountpoint.toString(), "--memory", Long.toString(memory),
-        "--foreground", "--report-ready"));
+        "--foreground", "--report-ready", "--log-file", Locations.logOf(repository).toString()));
     if (passphrase != null) {
       cmd.add("--passphrase-stdin");
     }

@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code dedupfs gc}: frees the chunks nothing references any more (after snapshots were
@@ -33,15 +35,21 @@ final class GcCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the summary as one JSON object.")
   boolean json;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
     // Checked here too, so that a bad size is a usage error before anything is opened.
     GcSettings.defaults(repository).withMemory(memory);
     GcReport report;
-    try (TerminalProgress progress = new TerminalProgress()) {
+    try (TerminalProgress progress = new TerminalProgress(spec)) {
       report = RepositoryAccess.withOperations(repository, passphrase.existing(repository), ops -> ops.collectGarbage(memory, progress));
     }
-    System.out.print(json ? json(report) : summary(report));
+    if (json) {
+      System.out.println(json(report));
+    } else {
+      Notes.print(spec, summary(report));
+    }
     return 0;
   }
 
@@ -60,6 +68,7 @@ final class GcCommand implements Callable<Integer> {
     return out.append("phases     ").append(phases).append('\n').toString();
   }
 
+  /** The report as one JSON object, without a line break. */
   static String json(GcReport r) {
     StringBuilder phases = new StringBuilder();
     for (Map.Entry<String, Duration> p : r.phases().entrySet()) {
@@ -69,6 +78,6 @@ final class GcCommand implements Callable<Integer> {
     return "{\"chunksFreed\":" + r.chunksFreed() + ",\"bytesFreed\":" + r.bytesFreed() + ",\"packsDeleted\":"
         + r.packsDeleted() + ",\"orphanPacksDeleted\":" + r.orphanPacksDeleted() + ",\"bytesOnDiskFreed\":"
         + r.bytesOnDiskFreed() + ",\"packsRewritten\":" + r.packsRewritten() + ",\"markedReferences\":"
-        + r.markedReferences() + ",\"phaseSeconds\":{" + phases + "}}\n";
+        + r.markedReferences() + ",\"phaseSeconds\":{" + phases + "}}";
   }
 }

@@ -10,6 +10,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /** {@code dedupfs init}: creates a repository. */
 @Command(name = "init", mixinStandardHelpOptions = true, description = "Create a new repository in a new or empty directory.")
@@ -31,13 +33,15 @@ final class InitCommand implements Callable<Integer> {
 
   @Mixin PassphraseOption passphrase;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
     RepositoryConfig config = RepositoryConfig.create(chunkerParameters(chunkSize),
         compression == null ? Compression.DEFAULT : Compression.parse(compression), encrypt);
     Repository.OpenOptions options = Repository.OpenOptions.DEFAULT.withPassphrase(passphrase.chosen(repository));
     try (Repository repo = Repository.init(repository, config, options)) {
-      System.out.println("created " + (encrypt ? "encrypted " : "") + "repository " + repo.path().toAbsolutePath()
+      Notes.print(spec, "created " + (encrypt ? "encrypted " : "") + "repository " + repo.path().toAbsolutePath()
           + " (chunks " + config.chunker().min() + "/" + config.chunker().avg() + "/" + config.chunker().max()
           + " bytes, compression " + config.compression() + ")");
     }

@@ -8,6 +8,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /** {@code dedupfs key}: the passphrase of an encrypted repository. */
 @Command(name = "key", mixinStandardHelpOptions = true, description = "Manage the passphrase of an encrypted repository.",
@@ -28,12 +30,14 @@ final class KeyCommand {
     @Option(names = "--new-passphrase-file", paramLabel = "FILE", description = "Read the new passphrase from the first line of FILE.")
     Path newFile;
 
+    @Spec CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
       RepositoryKeys.changePassphrase(repository, current.existing(repository),
           () -> PassphraseOption.read(newFile, NEW_ENVIRONMENT, "New passphrase for " + repository + ": ", true),
           KdfParameters.DEFAULT);
-      System.out.println("changed the passphrase of " + repository.toAbsolutePath());
+      Notes.print(spec, "changed the passphrase of " + repository.toAbsolutePath());
       return 0;
     }
   }

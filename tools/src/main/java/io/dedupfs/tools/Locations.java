@@ -19,9 +19,14 @@ final class Locations {
     return home().resolve("dedupfs");
   }
 
-  /** The filesystem process's log, in the repository. */
+  /** The filesystem process's log, in the repository; the older ones beside it as dedupfs.log.1, .2... */
   static Path logOf(Path repository) {
     return repository.resolve("dedupfs.log");
+  }
+
+  /** The filesystem process's stderr: what it says before its log is set up. Replaced at each mount. */
+  static Path stderrOf(Path repository) {
+    return repository.resolve("dedupfs.stderr");
   }
 
   /** $HOME, as a shell's {@code ~}; the JVM's user.home (from the password file) only without it. */

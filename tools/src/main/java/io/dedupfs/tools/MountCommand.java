@@ -41,8 +41,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code dedupfs mount}: serves a repository as a read-write filesystem. Unless {@code
@@ -76,7 +78,7 @@ final class MountCommand implements Callable<Integer> {
       description = "Memory budget of all buffered writes (default ${DEFAULT-VALUE}).")
   long memory;
 
-  @Option(names = "--foreground", description = "Serve from this process until unmounted, logging to stderr.")
+  @Option(names = "--foreground", description = "Serve from this process until unmounted, logging to stderr (journald's under systemd).")
   boolean foreground;
 
   @Option(names = "-o", paramLabel = "FUSE_OPTION", split = ",", description = "Extra FUSE mount options, e.g. -o ro.")
@@ -90,7 +92,13 @@ final class MountCommand implements Callable<Integer> {
   @Option(names = "--passphrase-stdin", hidden = true)
   boolean passphraseOnStdin;
 
+  /** Set by {@link FilesystemProcess}: log to this file, rotated, not to stderr (which nobody reads). */
+  @Option(names = "--log-file", hidden = true)
+  Path logFile;
+
   @Mixin PassphraseOption passphrase;
+
+  @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
@@ -103,9 +111,14 @@ final class MountCommand implements Callable<Integer> {
     if (!foreground) {
       // Asked here, where the terminal is; the filesystem process gets it through a pipe.
       char[] key = Repository.configOf(repo).encrypted() ? passphrase.existing(repo).passphrase() : null;
-      long pid = new FilesystemProcess(repo, mnt, memory, fuseOptions, key).start();
-      System.out.println("mounted " + repo + " at " + mnt + " (process " + pid + ", log " + Locations.logOf(repo) + ")");
+      long pid = new FilesystemProcess(repo, mnt, memory, fuseOptions, key, Main.of(spec).logLevel).start();
+      Notes.print(spec, "mounted " + repo + " at " + mnt + " (process " + pid + ", log " + Locations.logOf(repo) + ")");
       return 0;
+    }
+    // A mounted filesystem logs what it does (mounted, collected...) unless told otherwise; commands only problems.
+    Logging.setLevel(Main.of(spec).logLevel, LogLevel.INFO);
+    if (logFile != null) {
+      Logging.toRotatedFile(logFile);
     }
     try {
       serve(repo, mnt);
@@ -150,7 +163,7 @@ final class MountCommand implements Callable<Integer> {
       Files.createDirectories(repo.getParent());
       RepositoryConfig config = RepositoryConfig.create(ChunkerParameters.DEFAULT, Compression.DEFAULT);
       Repository.init(repo, config, Repository.OpenOptions.DEFAULT).close();
-      System.err.println("dedupfs: created repository " + repo);
+      Notes.print(spec, "created repository " + repo);
     }
     return repo;
   }
@@ -215,7 +228,7 @@ final class MountCommand implements Callable<Integer> {
       System.setOut(System.err);
       out.close();
     } else {
-      System.out.println("mounted " + repo + " at " + mnt + "; unmount with dedupfs umount " + mnt);
+      Notes.print(spec, "mounted " + repo + " at " + mnt + "; unmount with dedupfs umount " + mnt);
     }
   }
 

@@ -71,6 +71,9 @@ final class PruneCommand implements Callable<Integer> {
       description = "Memory of the collection that follows (default ${DEFAULT-VALUE}).")
   long memory;
 
+  @Option(names = "--json", description = "Print each snapshot's verdict and the collection's figures (with --dry-run, the estimate's) as one JSON object.")
+  boolean json;
+
   @Spec CommandSpec spec;
 
   Clock clock = Clock.systemDefaultZone();
@@ -102,28 +105,54 @@ final class PruneCommand implements Callable<Integer> {
       candidates.add(new Candidate(s.number(), s.name().toString(), s.created()));
     }
     Decision decision = Retention.decide(candidates, policy(), clock);
-    for (Verdict v : decision.verdicts()) {
-      String name = SnapshotCommand.display(byNumber.get(v.snapshot().number()).name());
-      System.out.println(v.keep()
-          ? "keep    " + name + "  (" + v.reasons().stream().map(Reason::toString).collect(Collectors.joining(", ")) + ")"
-          : (dryRun ? "would delete " : "delete  ") + name);
-    }
     Set<Long> removed = decision.removed().stream().map(Candidate::number).collect(Collectors.toSet());
     if (dryRun) {
+      // The plan is what --dry-run asks for: data, printed with --quiet too.
       GcReport estimate = ops.estimateGarbage(memory, removed);
-      System.out.printf(Locale.ROOT, "would free %,d chunks, %s stored; %,d packs (%s on disk) would be emptied%n",
-          estimate.chunksFreed(), SizeConverter.human(estimate.bytesFreed()), estimate.packsDeleted(),
-          SizeConverter.human(estimate.bytesOnDiskFreed()));
+      System.out.print(json ? json(decision, byNumber, "estimate", estimate) + "\n" : verdicts(decision, byNumber)
+          + String.format(Locale.ROOT, "would free %,d chunks, %s stored; %,d packs (%s on disk) would be emptied%n",
+              estimate.chunksFreed(), SizeConverter.human(estimate.bytesFreed()), estimate.packsDeleted(),
+              SizeConverter.human(estimate.bytesOnDiskFreed())));
       return 0;
+    }
+    if (!json) {
+      Notes.print(spec, verdicts(decision, byNumber));
     }
     for (Long n : removed) {
       ops.delete(byNumber.get(n).name());
     }
     GcReport report;
-    try (TerminalProgress progress = new TerminalProgress()) {
+    try (TerminalProgress progress = new TerminalProgress(spec)) {
       report = ops.collectGarbage(memory, progress);
     }
-    System.out.print(GcCommand.summary(report));
+    if (json) {
+      System.out.println(json(decision, byNumber, "collection", report));
+    } else {
+      Notes.print(spec, GcCommand.summary(report));
+    }
     return 0;
+  }
+
+  /** A line per snapshot: kept (and by which rules) or deleted. */
+  private String verdicts(Decision decision, Map<Long, SnapshotSummary> byNumber) {
+    StringBuilder out = new StringBuilder();
+    for (Verdict v : decision.verdicts()) {
+      String name = SnapshotCommand.display(byNumber.get(v.snapshot().number()).name());
+      out.append(v.keep()
+          ? "keep    " + name + "  (" + v.reasons().stream().map(Reason::toString).collect(Collectors.joining(", ")) + ")"
+          : (dryRun ? "would delete " : "delete  ") + name).append('\n');
+    }
+    return out.toString();
+  }
+
+  /** {"snapshots":[{"number","name","keep","reasons"}...], FIGURES: the gc report} as one line. */
+  private static String json(Decision decision, Map<Long, SnapshotSummary> byNumber, String figures, GcReport report) {
+    String snapshots = decision.verdicts().stream()
+        .map(v -> "{\"number\":" + v.snapshot().number() + ",\"name\":"
+            + Json.string(byNumber.get(v.snapshot().number()).name().toString()) + ",\"keep\":" + v.keep()
+            + ",\"reasons\":[" + v.reasons().stream().map(r -> Json.string(r.toString())).collect(Collectors.joining(","))
+            + "]}")
+        .collect(Collectors.joining(","));
+    return "{\"snapshots\":[" + snapshots + "]," + Json.string(figures) + ":" + GcCommand.json(report) + "}";
   }
 }

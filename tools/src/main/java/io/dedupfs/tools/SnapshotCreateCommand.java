@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code dedupfs snapshot create}: takes a snapshot of the live tree. */
@@ -31,13 +32,17 @@ final class SnapshotCreateCommand implements Callable<Integer> {
       description = {"Name of the new snapshot: any file name.", "Default: the local time, such as 2026-11-23T14:05:09."})
   Name name;
 
+  @Option(names = "--json", description = "Print the new snapshot as one JSON object, as an element of snapshot list --json.")
+  boolean json;
+
   Clock clock = Clock.systemDefaultZone();
 
   @Override
   public Integer call() throws Exception {
     Name n = name != null ? name : Name.of(LocalDateTime.now(clock).format(LOCAL_TIME));
     SnapshotSummary s = RepositoryAccess.withOperations(repository, passphrase.existing(repository), snapshots -> create(snapshots, n));
-    System.out.println("created snapshot " + SnapshotCommand.display(s.name()) + " (number " + s.number() + ", "
+    // The new snapshot's name and number are data (a script names it later), so --quiet prints them too.
+    System.out.println(json ? SnapshotListCommand.json(s) : "created snapshot " + SnapshotCommand.display(s.name()) + " (number " + s.number() + ", "
         + String.format(Locale.ROOT, "%,d", s.files()) + " files, " + SizeConverter.human(s.bytes()) + ")");
     return 0;
   }

@@ -5,11 +5,14 @@ import io.dedupfs.tools.control.RepositoryOperations;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code dedupfs snapshot delete}: deletes snapshots by name. A name with no snapshot is reported
@@ -28,22 +31,28 @@ final class SnapshotDeleteCommand implements Callable<Integer> {
       description = "Names of the snapshots to delete.")
   List<Name> names;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
-    int missing = RepositoryAccess.withOperations(repository, passphrase.existing(repository), this::deleteAll);
-    return missing == 0 ? 0 : Main.EXIT_ERROR;
+    List<String> missing = RepositoryAccess.withOperations(repository, passphrase.existing(repository), this::deleteAll);
+    if (missing.isEmpty()) {
+      return 0;
+    }
+    // One line however many are missing: scripts read one line per failure.
+    System.err.println("dedupfs: no snapshot named " + String.join(", ", missing));
+    return Main.EXIT_ERROR;
   }
 
-  /** Deletes every named snapshot there is; returns how many names had none. */
-  private int deleteAll(RepositoryOperations snapshots) throws IOException {
-    int missing = 0;
+  /** Deletes every named snapshot there is; returns the names that had none, quoted. */
+  private List<String> deleteAll(RepositoryOperations snapshots) throws IOException {
+    List<String> missing = new ArrayList<>();
     for (Name n : names) {
       try {
         snapshots.delete(n);
-        System.out.println("deleted snapshot " + SnapshotCommand.display(n));
+        Notes.print(spec, "deleted snapshot " + SnapshotCommand.display(n));
       } catch (NoSuchFileException e) {
-        missing++;
-        System.err.println("dedupfs: no snapshot named '" + SnapshotCommand.display(n) + "'");
+        missing.add("'" + SnapshotCommand.display(n) + "'");
       }
     }
     return missing;

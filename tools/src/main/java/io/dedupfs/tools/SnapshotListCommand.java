@@ -50,22 +50,22 @@ final class SnapshotListCommand implements Callable<Integer> {
     return out.toString();
   }
 
-  /** A JSON array, one object per line; {@code created} is an ISO-8601 instant (UTC, to the nanosecond). */
+  /** A JSON array, one object per line. */
   static String json(List<SnapshotSummary> snapshots) {
     if (snapshots.isEmpty()) {
       return "[]\n";
     }
     StringBuilder out = new StringBuilder("[\n");
     for (int i = 0; i < snapshots.size(); i++) {
-      SnapshotSummary s = snapshots.get(i);
-      out.append("  {\"number\":").append(s.number())
-          .append(",\"name\":").append(Json.string(s.name().toString()))
-          .append(",\"created\":").append(Json.string(s.created().toString()))
-          .append(",\"bytes\":").append(s.bytes())
-          .append(",\"files\":").append(s.files())
-          .append(",\"directories\":").append(s.directories())
-          .append(i + 1 < snapshots.size() ? "},\n" : "}\n");
+      out.append("  ").append(json(snapshots.get(i))).append(i + 1 < snapshots.size() ? ",\n" : "\n");
     }
     return out.append("]\n").toString();
+  }
+
+  /** One snapshot as a JSON object; {@code created} is an ISO-8601 instant (UTC, to the nanosecond). */
+  static String json(SnapshotSummary s) {
+    return "{\"number\":" + s.number() + ",\"name\":" + Json.string(s.name().toString()) + ",\"created\":"
+        + Json.string(s.created().toString()) + ",\"bytes\":" + s.bytes() + ",\"files\":" + s.files()
+        + ",\"directories\":" + s.directories() + "}";
   }
 }

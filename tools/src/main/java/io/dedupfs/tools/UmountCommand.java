@@ -8,6 +8,8 @@ import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code dedupfs umount}: unmounts and waits until the filesystem process has made everything
@@ -19,6 +21,8 @@ import picocli.CommandLine.Parameters;
 final class UmountCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MOUNTPOINT")
   Path mountpoint;
+
+  @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
@@ -39,7 +43,7 @@ final class UmountCommand implements Callable<Integer> {
         process.get().onExit().get();
       }
     }
-    System.out.println("unmounted " + mnt + "; everything written is durable");
+    Notes.print(spec, "unmounted " + mnt + "; everything written is durable");
     return 0;
   }
 }

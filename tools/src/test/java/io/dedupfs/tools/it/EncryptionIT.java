@@ -77,14 +77,14 @@ class EncryptionIT {
   }
 
   /**
-   * Every file of the repository with its size and SHA-256, but the log: a refused mount's
-   * filesystem process appends its one line of failure to it, as any failure does.
+   * Every file of the repository with its size and SHA-256, but the logs (dedupfs.log*,
+   * dedupfs.stderr): a refused mount's filesystem process writes its failure there.
    */
   private static TreeMap<String, String> state(Path root) throws Exception {
     TreeMap<String, String> out = new TreeMap<>();
     try (Stream<Path> files = Files.walk(root)) {
       for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-        if (!f.getFileName().toString().equals("dedupfs.log")) {
+        if (!f.getFileName().toString().startsWith("dedupfs.")) {
           byte[] bytes = Files.readAllBytes(f);
           out.put(root.relativize(f).toString(),
               bytes.length + " " + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)));
