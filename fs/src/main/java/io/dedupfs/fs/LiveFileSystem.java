@@ -359,7 +359,7 @@ public final class LiveFileSystem implements AutoCloseable {
         try {
           w.commit();
         } catch (IOException e) {
-          LOG.error("could not commit a file's last writes at unmount: {}", e.getMessage());
+          LOG.error("could not commit a file's last writes at unmount: {}", Redaction.withoutPaths(e));
         }
       }
       pipeline.flush();

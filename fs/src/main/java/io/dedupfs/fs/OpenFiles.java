@@ -143,7 +143,7 @@ final class OpenFiles {
     e.writer.settle().whenComplete((v, error) -> {
       if (error != null) {
         // Nobody is left to report it to: the last handle is closed (e.g. the file was deleted).
-        LOG.warn("write-back of inode {} failed after its last close: {}", inode, error.getMessage());
+        LOG.warn("write-back of inode {} failed after its last close: {}", inode, Redaction.withoutPaths(error));
       }
       retire(inode, e);
     });

@@ -121,7 +121,7 @@ public final class FuseAdapter extends FuseStubFS {
       }
       int errno = Errno.of(e);
       if (Errno.isFault(errno)) {
-        faults.log(op, e);
+        faults.log(op, path, e);
       } else if (LOG.isDebugEnabled()) {
         LOG.debug("{} {}: {}", op, path, e.toString());
       }
