@@ -25,8 +25,12 @@ final class Logging {
   static final String FILE_SIZE_PROPERTY = "dedupfs.log.fileSize";
   static final String DEFAULT_FILE_SIZE = "10MB";
   static final int OLD_FILES = 3;
-  /** How often the file's size is looked at; logback's default of 60 s lets a busy minute overshoot. */
-  private static final Duration SIZE_CHECK_INTERVAL = Duration.buildBySeconds(1);
+  /**
+   * The file's size is looked at before every line (a stat, small beside formatting and writing
+   * the line), so that a file ends within one line of the size; logback's default, once a minute,
+   * lets a minute of debug lines overshoot by any amount.
+   */
+  private static final Duration SIZE_CHECK_INTERVAL = Duration.buildByMilliseconds(0);
   private static final String PATTERN = "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%thread] %logger{20} - %msg%n";
 
   private Logging() {}

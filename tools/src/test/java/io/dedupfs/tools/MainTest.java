@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -56,6 +57,59 @@ class MainTest {
     assertEquals(Main.EXIT_USAGE, Main.run("init"));
     assertEquals(Main.EXIT_USAGE, Main.run("bench", "ingest", "--memory", "lots", "/tmp"));
     assertTrue(stderr().contains("not a size"), stderr());
+  }
+
+  @Test
+  void badGlobalOptionsAreUsageErrors() {
+    assertEquals(Main.EXIT_USAGE, Main.run("--log-level", "loud", "stats", "/tmp"));
+    assertTrue(stderr().contains("--log-level") && stderr().contains("Usage:"), stderr());
+    assertEquals(Main.EXIT_USAGE, Main.run("stats", "/tmp", "--no-such-option"));
+  }
+
+  @Test
+  void aFailureIsOneLineOnStderrAndExitOne(@TempDir Path dir) {
+    assertEquals(Main.EXIT_ERROR, Main.run("stats", dir.resolve("missing").toString()));
+    assertEquals("", stdout());
+    String message = stderr().strip();
+    assertTrue(message.startsWith("dedupfs: ") && message.contains("missing"), message);
+    assertEquals(1, message.lines().count(), "one line: " + message);
+  }
+
+  @Test
+  void quietLeavesOutNotesButNotData(@TempDir Path dir) {
+    Path repo = dir.resolve("repo");
+    assertEquals(0, Main.run("--quiet", "init", repo.toString()), stderr());
+    assertEquals(0, Main.run("snapshot", "create", repo.toString(), "first", "-q"), stderr());
+    assertEquals(0, Main.run("snapshot", "delete", repo.toString(), "first", "--quiet"), stderr());
+    assertEquals(0, Main.run("-q", "gc", repo.toString()), stderr());
+    assertEquals("created snapshot first (number 1, 0 files, 0 B)\n", stdout(),
+        "the new snapshot's name is data; the rest are notes");
+
+    out.reset();
+    assertEquals(0, Main.run("-q", "snapshot", "create", repo.toString(), "second", "--json"), stderr());
+    assertEquals(0, Main.run("-q", "prune", repo.toString(), "--keep-last", "1", "--dry-run"), stderr());
+    assertEquals(0, Main.run("-q", "gc", repo.toString(), "--json"), stderr());
+    List<String> lines = stdout().lines().toList();
+    assertEquals(4, lines.size(), stdout());
+    assertTrue(lines.get(0).startsWith("{\"number\":2,\"name\":\"second\""), lines.get(0));
+    assertEquals("keep    second  (last 1)", lines.get(1));
+    assertTrue(lines.get(2).startsWith("would free 0 chunks"), lines.get(2));
+    assertTrue(lines.get(3).startsWith("{\"chunksFreed\":0,"), lines.get(3));
+    assertEquals("", stderr());
+  }
+
+  @Test
+  void pruneJsonHasEachVerdictAndTheFigures(@TempDir Path dir) {
+    Path repo = dir.resolve("repo");
+    assertEquals(0, Main.run("init", repo.toString()), stderr());
+    assertEquals(0, Main.run("snapshot", "create", repo.toString(), "old"), stderr());
+    assertEquals(0, Main.run("snapshot", "create", repo.toString(), "new"), stderr());
+    out.reset();
+    assertEquals(0, Main.run("prune", repo.toString(), "--keep-last", "1", "--json"), stderr());
+    String json = stdout().strip();
+    assertTrue(json.startsWith("{\"snapshots\":[{\"number\":2,\"name\":\"new\",\"keep\":true,\"reasons\":[\"last 1\"]},"
+        + "{\"number\":1,\"name\":\"old\",\"keep\":false,\"reasons\":[]}],\"collection\":{\"chunksFreed\":"), json);
+    assertEquals(1, stdout().lines().count(), "one line: " + stdout());
   }
 
   @Test
