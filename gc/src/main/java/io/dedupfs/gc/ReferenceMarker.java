@@ -2,6 +2,7 @@ package io.dedupfs.gc;
 
 import io.dedupfs.gc.sort.ExternalSorter;
 import io.dedupfs.store.chunk.ChunkId;
+import io.dedupfs.store.chunk.ChunkIdSink;
 import io.dedupfs.store.namespace.Namespace;
 import io.dedupfs.store.snapshot.SnapshotReader;
 import io.dedupfs.store.snapshot.SnapshotRecord;
@@ -11,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Mark: every chunk id the live tree, the tree cache and the snapshots reference, sorted and
@@ -42,27 +44,48 @@ final class ReferenceMarker {
     ExternalSorter sorter = new ExternalSorter(ChunkId.LENGTH, settings.memoryBytes(), settings.tempDirectory());
     try {
       long[] count = {0};
+      // One set for every owner: a subtree any owner reached is not walked again, its root is still marked.
       SnapshotReader.Seen seen = recentlySeen();
-      io.dedupfs.store.chunk.ChunkIdSink sink = id -> {
+      walk(snapshots, (owner, id) -> {
         sorter.add(id.toBytes());
         if (++count[0] % PACE_EVERY == 0) {
           marked.accept(count[0]);
           pace(pacer);
         }
-      };
-      // One read transaction: the live tree and the tree cache as of one instant.
-      namespace.readTree(source -> {
-        source.extentChunks(sink);
-        source.cachedTreeIds(tree -> trees.walk(tree, sink, seen));
-        return null;
-      });
-      for (SnapshotRecord s : snapshots) {
-        trees.walk(s.root().tree(), sink, seen);
-      }
+      }, () -> seen);
       return new MarkedIds(sorter, count[0]);
     } catch (IOException | RuntimeException e) {
       sorter.close();
       throw e;
+    }
+  }
+
+  /** The owner of the references of the live tree and of the tree cache; a snapshot's is its number, above 0. */
+  static final long LIVE = 0;
+
+  /** Where a walk hands each reference, with its owner: {@link #LIVE} or a snapshot's number. */
+  @FunctionalInterface
+  interface OwnedSink {
+    void accept(long owner, ChunkId id) throws IOException;
+  }
+
+  /**
+   * Hands {@code sink} every chunk id the live tree, the tree cache and {@code snapshots} reference,
+   * repeats included. Each owner walks with the set {@code seenOfOwner} gives it: the same set for
+   * all marks each shared subtree once, a fresh one per owner hands every owner all its references.
+   */
+  void walk(List<SnapshotRecord> snapshots, OwnedSink sink, Supplier<SnapshotReader.Seen> seenOfOwner)
+      throws IOException {
+    // One read transaction: the live tree and the tree cache as of one instant.
+    namespace.readTree(source -> {
+      ChunkIdSink live = id -> sink.accept(LIVE, id);
+      SnapshotReader.Seen seen = seenOfOwner.get();
+      source.extentChunks(live);
+      source.cachedTreeIds(tree -> trees.walk(tree, live, seen));
+      return null;
+    });
+    for (SnapshotRecord s : snapshots) {
+      trees.walk(s.root().tree(), id -> sink.accept(s.number(), id), seenOfOwner.get());
     }
   }
 
@@ -75,7 +98,7 @@ final class ReferenceMarker {
     }
   }
 
-  private static SnapshotReader.Seen recentlySeen() {
+  static SnapshotReader.Seen recentlySeen() {
     Set<ChunkId> recent = recentTreeIds();
     return recent::add;
   }

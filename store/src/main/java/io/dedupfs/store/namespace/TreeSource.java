@@ -39,6 +39,26 @@ public final class TreeSource {
     return NamespaceCodec.decodeInode(number, v);
   }
 
+  /**
+   * The sum of the sizes of the regular files, a file with several names counted once per name:
+   * what a snapshot taken now would record as its bytes (FORMAT.md §10.2). One pass over the
+   * inodes, in pages.
+   */
+  public long regularFileBytes() throws CorruptDataException {
+    long sum = 0;
+    byte[] all = new byte[0];
+    for (List<IndexTransaction.Entry> page = tx.scan(Table.INODES, all, null, PAGE); !page.isEmpty();
+        page = tx.scan(Table.INODES, all, page.get(page.size() - 1).key(), PAGE)) {
+      for (IndexTransaction.Entry e : page) {
+        Inode inode = NamespaceCodec.decodeInode(java.nio.ByteBuffer.wrap(e.key()).getLong(), e.value());
+        if (Mode.type(inode.mode()) == Mode.S_IFREG) {
+          sum += inode.size() * inode.nlink();
+        }
+      }
+    }
+    return sum;
+  }
+
   /** Up to {@code limit} entries of a directory after {@code after} (null: from the start), in name order. */
   public List<DirEntry> entries(long directory, Name after, int limit) throws CorruptDataException {
     List<DirEntry> out = new ArrayList<>();
