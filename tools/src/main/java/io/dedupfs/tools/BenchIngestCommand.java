@@ -10,7 +10,6 @@ import io.dedupfs.store.ingest.IngestStats;
 import io.dedupfs.store.repo.Compression;
 import io.dedupfs.store.repo.Repository;
 import io.dedupfs.store.repo.RepositoryConfig;
-import io.dedupfs.store.stats.StageStats;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -197,13 +196,7 @@ final class BenchIngestCommand implements Callable<Integer> {
         s.storedBytes() == 0 ? 1.0 : (double) s.newBytes() / s.storedBytes());
     out.printf(Locale.ROOT, "memory     budget %s, blocked on budget %.2f s, peak RssAnon %s, VmHWM %s%n",
         human(s.memoryBudget()), s.memoryBlockedNanos() / 1e9, human(peakRssAnon), human(ProcessMemory.field("VmHWM")));
-    out.printf(Locale.ROOT, "%n%-13s %10s %12s %12s %10s %13s%n", "stage", "items", "MB", "wait-input s", "work s",
-        "wait-output s");
-    for (StageStats.Snapshot st : s.stages()) {
-      out.printf(Locale.ROOT, "%-13s %,10d %12.1f %12.2f %10.2f %13.2f%n", st.name(), st.items(), st.bytes() / 1e6,
-          st.waitInputNanos() / 1e9, st.workNanos() / 1e9, st.waitOutputNanos() / 1e9);
-    }
-    out.println("(times are summed over each stage's threads)");
+    out.printf("%n%s", StageTable.format(s.stages()));
   }
 
 }

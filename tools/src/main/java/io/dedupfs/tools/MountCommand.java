@@ -8,6 +8,7 @@ import io.dedupfs.gc.GcSettings;
 import io.dedupfs.gc.Repairer;
 import io.dedupfs.fs.fuse.FuseAdapter;
 import io.dedupfs.fs.fuse.FuseMount;
+import io.dedupfs.gc.SpaceCounter;
 import io.dedupfs.store.crypto.PassphraseSource;
 import io.dedupfs.store.file.FileReader;
 import io.dedupfs.store.ingest.IngestPipeline;
@@ -22,6 +23,7 @@ import io.dedupfs.store.snapshot.SnapshotReader;
 import io.dedupfs.store.snapshot.Snapshots;
 import io.dedupfs.tools.control.ControlServer;
 import io.dedupfs.tools.control.RepositoryOperations;
+import io.dedupfs.tools.control.RepositoryStats;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -33,6 +35,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -191,7 +194,9 @@ final class MountCommand implements Callable<Integer> {
             BACKGROUND_GC_DELAY_MILLIS);
         fs.snapshots().whenDeleted(background::snapshotDeleted);
         ControlServer control = ControlServer.start(ControlServer.socketOf(repo),
-            RepositoryOperations.of(repository.index(), fs.snapshots(), collectors, () -> new Checker(repository,
+            RepositoryOperations.of(() -> RepositoryStats.of(repository.index(), fs.snapshots(),
+                new SpaceCounter(repository.index(), namespace, snapshotReader, GcSettings.defaults(repo)),
+                Optional.of(pipeline.stats())), fs.snapshots(), collectors, () -> new Checker(repository,
                 namespace, fs.snapshots(), chunks, snapshotReader, GcSettings.defaults(repo)),
                 () -> new Repairer(repository, namespace, fs.snapshots(), pipeline, fs::commitAll, chunks,
                     snapshotReader, GcSettings.defaults(repo), Clock.systemUTC())));

@@ -4,6 +4,7 @@ import io.dedupfs.gc.Checker;
 import io.dedupfs.gc.Collector;
 import io.dedupfs.gc.GcSettings;
 import io.dedupfs.gc.Repairer;
+import io.dedupfs.gc.SpaceCounter;
 import io.dedupfs.store.crypto.PassphraseSource;
 import io.dedupfs.store.ingest.IngestPipeline;
 import io.dedupfs.store.ingest.IngestSettings;
@@ -13,9 +14,11 @@ import io.dedupfs.store.read.ChunkReader;
 import io.dedupfs.store.snapshot.SnapshotReader;
 import io.dedupfs.store.snapshot.Snapshots;
 import io.dedupfs.tools.control.RepositoryOperations;
+import io.dedupfs.tools.control.RepositoryStats;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Optional;
 
 /**
  * A repository opened by a command while no process has it mounted: the repository, an ingest
@@ -100,7 +103,9 @@ final class OpenRepository implements AutoCloseable {
   RepositoryOperations operations() {
     SnapshotReader trees = new SnapshotReader(chunks, TREE_CACHE_BYTES);
     GcSettings settings = GcSettings.defaults(repository.path());
-    return RepositoryOperations.of(repository.index(), snapshots,
+    // No ingest counters: this process writes nothing but what the command itself does.
+    return RepositoryOperations.of(() -> RepositoryStats.of(repository.index(), snapshots,
+        new SpaceCounter(repository.index(), namespace, trees, settings), Optional.empty()), snapshots,
         memory -> new Collector(repository, namespace, pipeline, snapshots, trees, () -> {}, settings.withMemory(memory)),
         () -> new Checker(repository, namespace, snapshots, chunks, trees, settings),
         () -> new Repairer(repository, namespace, snapshots, pipeline, () -> {}, chunks, trees, settings,

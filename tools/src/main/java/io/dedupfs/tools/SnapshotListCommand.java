@@ -64,8 +64,13 @@ final class SnapshotListCommand implements Callable<Integer> {
 
   /** One snapshot as a JSON object; {@code created} is an ISO-8601 instant (UTC, to the nanosecond). */
   static String json(SnapshotSummary s) {
-    return "{\"number\":" + s.number() + ",\"name\":" + Json.string(s.name().toString()) + ",\"created\":"
+    return "{" + jsonFields(s) + "}";
+  }
+
+  /** The members of a snapshot's JSON object, without the braces, so that other outputs can add theirs. */
+  static String jsonFields(SnapshotSummary s) {
+    return "\"number\":" + s.number() + ",\"name\":" + Json.string(s.name().toString()) + ",\"created\":"
         + Json.string(s.created().toString()) + ",\"bytes\":" + s.bytes() + ",\"files\":" + s.files()
-        + ",\"directories\":" + s.directories() + "}";
+        + ",\"directories\":" + s.directories();
   }
 }

@@ -76,7 +76,7 @@ public final class ControlClient implements RepositoryOperations, AutoCloseable 
 
   @Override
   public RepositoryStats stats() throws IOException {
-    return ControlProtocol.parseStats(one(request(null, ControlProtocol.STATS)));
+    return StatsLines.parse(request(null, StatsLines.STATS));
   }
 
   @Override

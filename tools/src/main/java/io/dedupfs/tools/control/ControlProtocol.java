@@ -13,13 +13,11 @@ import java.nio.file.NoSuchFileException;
 import io.dedupfs.gc.CheckReport;
 import io.dedupfs.gc.GcProgress;
 import io.dedupfs.gc.GcReport;
-import io.dedupfs.gc.LastCollection;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -38,7 +36,6 @@ final class ControlProtocol {
   static final String GC = "gc";
   static final String GC_ESTIMATE = "gc-estimate";
   static final String REPORT = "gc-report";
-  static final String STATS = "stats";
   static final String PROGRESS = "progress";
   static final String CHECK = "check";
   static final String PROBLEM = "problem";
@@ -121,35 +118,6 @@ final class ControlProtocol {
         Long.toString(r.orphanPacksDeleted()), Long.toString(r.bytesOnDiskFreed()), Long.toString(r.packsRewritten())));
     r.phases().forEach((phase, time) -> b.append(' ').append(phase.replace(' ', '-')).append('=').append(time.toNanos()));
     return b.toString();
-  }
-
-  /**
-   * {@code stats SNAPSHOTS CHUNKS PACKS PACK_BYTES} then, if a collection finished, {@code
-   * FINISHED_MS TOOK_NS BACKGROUND(0/1) CHUNKS_FREED BYTES_FREED PACKS_DELETED PACKS_REWRITTEN DISK_BYTES_FREED}.
-   */
-  static String statsLine(RepositoryStats s) {
-    StringBuilder b = new StringBuilder(String.join(" ", STATS, Long.toString(s.snapshots()), Long.toString(s.chunks()),
-        Long.toString(s.packs()), Long.toString(s.packBytes())));
-    s.lastGc().ifPresent(g -> b.append(' ').append(String.join(" ", Long.toString(g.finished().toEpochMilli()),
-        Long.toString(g.took().toNanos()), g.background() ? "1" : "0", Long.toString(g.chunksFreed()),
-        Long.toString(g.bytesFreed()), Long.toString(g.packsDeleted()), Long.toString(g.packsRewritten()),
-        Long.toString(g.bytesOnDiskFreed()))));
-    return b.toString();
-  }
-
-  static RepositoryStats parseStats(String line) throws ProtocolException {
-    String[] f = line.split(" ", -1);
-    if ((f.length != 5 && f.length != 13) || !f[0].equals(STATS)) {
-      throw new ProtocolException("not a stats line: " + line);
-    }
-    try {
-      Optional<LastCollection> gc = f.length == 5 ? Optional.empty() : Optional.of(new LastCollection(
-          java.time.Instant.ofEpochMilli(Long.parseLong(f[5])), Duration.ofNanos(Long.parseLong(f[6])), f[7].equals("1"),
-          Long.parseLong(f[8]), Long.parseLong(f[9]), Long.parseLong(f[10]), Long.parseLong(f[11]), Long.parseLong(f[12])));
-      return new RepositoryStats(Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[4]), gc);
-    } catch (IllegalArgumentException e) {
-      throw new ProtocolException("not a stats line: " + line);
-    }
   }
 
   /** {@code progress PHASE DONE TOTAL}: a line sent before the answer of a long request. */

@@ -6,7 +6,6 @@ import io.dedupfs.gc.Collector;
 import io.dedupfs.gc.GcProgress;
 import io.dedupfs.gc.GcReport;
 import io.dedupfs.gc.Repairer;
-import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.namespace.Name;
 import io.dedupfs.store.snapshot.Snapshots;
 import java.io.IOException;
@@ -44,8 +43,17 @@ public interface RepositoryOperations {
   /** Repairs the repository from its packs and snapshot records, then checks it (FORMAT.md §13). */
   CheckReport repair(boolean readData, GcProgress progress) throws IOException, InterruptedException;
 
-  /** What the repository holds and when it was last collected. */
-  RepositoryStats stats() throws IOException;
+  /**
+   * What the repository stores, what each snapshot holds, and when it was last collected. Reads
+   * every chunk entry and walks every snapshot: it takes a while on a large repository.
+   */
+  RepositoryStats stats() throws IOException, InterruptedException;
+
+  /** How this process counts what {@link #stats} shows. */
+  @FunctionalInterface
+  interface StatsSource {
+    RepositoryStats read() throws IOException, InterruptedException;
+  }
 
   /** How this process makes a collector for a sort budget. */
   @FunctionalInterface
@@ -54,10 +62,10 @@ public interface RepositoryOperations {
   }
 
   /**
-   * The operations carried out in this process on {@code index}, {@code snapshots} and with {@code
+   * The operations carried out in this process on {@code snapshots} and with {@code stats}, {@code
    * collectors}, {@code checkers} and {@code repairers}.
    */
-  static RepositoryOperations of(ChunkIndex index, Snapshots snapshots, Collectors collectors,
+  static RepositoryOperations of(StatsSource stats, Snapshots snapshots, Collectors collectors,
       Supplier<Checker> checkers, Supplier<Repairer> repairers) {
     return new RepositoryOperations() {
       @Override
@@ -72,8 +80,8 @@ public interface RepositoryOperations {
       }
 
       @Override
-      public RepositoryStats stats() throws IOException {
-        return RepositoryStats.of(index, snapshots.list().size());
+      public RepositoryStats stats() throws IOException, InterruptedException {
+        return stats.read();
       }
 
       @Override

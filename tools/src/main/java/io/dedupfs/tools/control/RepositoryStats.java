@@ -1,21 +1,70 @@
 package io.dedupfs.tools.control;
 
 import io.dedupfs.gc.LastCollection;
+import io.dedupfs.gc.SpaceCounter;
+import io.dedupfs.gc.SpaceReport;
 import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.index.PackRecord;
+import io.dedupfs.store.ingest.IngestStats;
+import io.dedupfs.store.snapshot.Snapshots;
 import java.io.IOException;
+import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
-/** What {@code dedupfs stats} shows: what the repository holds, and the last collection. */
-public record RepositoryStats(long snapshots, long chunks, long packs, long packBytes, Optional<LastCollection> lastGc) {
+/**
+ * What {@code dedupfs stats} shows: what the repository stores and what each snapshot holds, its
+ * pack files, the last collection, and the ingest pipeline's counters when the process that
+ * answers is a mount.
+ *
+ * @param snapshots every snapshot, oldest first, as {@code space} counted them
+ * @param packs pack files the index names
+ * @param packBytes their length on disk
+ * @param ingest the counters of the mounted process's pipeline since it started; empty unmounted
+ */
+public record RepositoryStats(List<SnapshotSummary> snapshots, SpaceReport space, long packs, long packBytes,
+    Optional<LastCollection> lastGc, Optional<IngestStats> ingest) {
+  public RepositoryStats {
+    snapshots = List.copyOf(snapshots);
+    Objects.requireNonNull(space, "space");
+  }
 
-  /** Read from the index of a repository open in this process. */
-  static RepositoryStats of(ChunkIndex index, int snapshots) throws IOException {
-    ChunkIndex.Counts counts = index.counts();
-    long bytes = 0;
-    for (PackRecord p : index.packs().values()) {
-      bytes += p.fileLength();
-    }
-    return new RepositoryStats(snapshots, counts.chunks(), counts.packs(), bytes, LastCollection.of(index));
+  /**
+   * Counts the repository open in this process: its snapshots stay as they are meanwhile (a
+   * snapshot to be taken waits), writes go on. {@code ingest} is the pipeline's counters if this
+   * process is a mount.
+   */
+  public static RepositoryStats of(ChunkIndex index, Snapshots snapshots, SpaceCounter counter,
+      Optional<IngestStats> ingest) throws IOException, InterruptedException {
+    return snapshots.exclusively(records -> {
+      SpaceReport space = counter.count(records);
+      long packs = 0;
+      long packBytes = 0;
+      for (PackRecord p : index.packs().values()) {
+        packs++;
+        packBytes += p.fileLength();
+      }
+      return new RepositoryStats(records.stream().map(SnapshotSummary::of).toList(), space, packs, packBytes,
+          LastCollection.of(index), ingest);
+    });
+  }
+
+  /** The bytes of the live tree and of every snapshot, as if each were stored in full. */
+  public long logicalBytes() {
+    return space.liveBytes() + snapshots.stream().mapToLong(SnapshotSummary::bytes).sum();
+  }
+
+  /** Logical bytes per plain byte stored: what deduplication saves; 1 for an empty repository. */
+  public double dedupRatio() {
+    return ratio(logicalBytes(), space.plainBytes());
+  }
+
+  /** Plain bytes per stored byte: what compression saves. */
+  public double compressionRatio() {
+    return ratio(space.plainBytes(), space.storedBytes());
+  }
+
+  private static double ratio(long of, long to) {
+    return to == 0 ? 1.0 : (double) of / to;
   }
 }

@@ -77,9 +77,9 @@ final class RequestHandler {
         expectArguments(fields, 1);
         return ControlProtocol.checkLines(snapshots.repair(fields[1].equals("1"), progress(early)));
       }
-      case ControlProtocol.STATS -> {
+      case StatsLines.STATS -> {
         expectArguments(fields, 0);
-        return List.of(ControlProtocol.statsLine(snapshots.stats()));
+        return StatsLines.lines(snapshots.stats());
       }
       default -> throw new IllegalArgumentException("unknown request '" + fields[0] + "'");
     }

@@ -28,7 +28,10 @@
  *                          lines as it goes, then a report
  * gc-estimate MEMORY NUMS  what gc would free were the snapshots numbered NUMS (comma-separated,
  *                          or - for none) deleted first; changes nothing; answered by a report
- * stats                    answered by a stats line
+ * stats                    what the repository stores; answered by a record line per snapshot, a
+ *                          snapshot-space line per snapshot, a space line, ingest and stage lines
+ *                          if the process is a mount, and a stats line last. Reads every chunk
+ *                          entry and walks every snapshot: it may take minutes, with no progress
  * check READ_DATA          check the repository (READ_DATA 1: every chunk read too); answered by
  *                          progress lines, then problem lines (at most 100) and a check report
  * repair READ_DATA         repair the repository from its packs and snapshot records, then check it
@@ -43,6 +46,10 @@
  * <pre>
  * snapshot NUMBER NAME CREATED BYTES FILES DIRECTORIES
  * stats SNAPSHOTS CHUNKS PACKS PACK_BYTES [FINISHED_MS TOOK_NS BACKGROUND CHUNKS_FREED BYTES_FREED PACKS_DELETED PACKS_REWRITTEN DISK_BYTES_FREED]
+ * snapshot-space NUMBER UNIQUE_BYTES SHARED_BYTES
+ * space LIVE_BYTES CHUNKS PLAIN_BYTES STORED_BYTES UNREFERENCED_CHUNKS UNREFERENCED_BYTES
+ * ingest NEW_CHUNKS NEW_BYTES DUPLICATE_CHUNKS DUPLICATE_BYTES STORED_BYTES MEMORY_IN_USE MEMORY_BUDGET BLOCKED_NS QUEUED_CHUNKS PACKS_SEALED
+ * stage NAME WAIT_INPUT_NS WORK_NS WAIT_OUTPUT_NS ITEMS BYTES
  * problem TEXT                  (what is wrong; after a repair, what is still wrong)
  * repaired TEXT                 (what a repair repaired)
  * lost TEXT                     (data a repair found lost, by path)
@@ -81,6 +88,15 @@
  * </pre>
  *
  * A report's phases are named with '-' for ' ', in the order they ran.
+ *
+ * <p>In the answer to {@code stats}: the record lines are the snapshots the counting saw; {@code
+ * snapshot-space} gives, per snapshot number, the stored bytes of the chunks it alone references
+ * (what deleting it then gc frees) and of those it shares with the live tree, the tree cache or
+ * another snapshot; {@code space} gives the live tree's file bytes and the index's chunks, their
+ * plain and stored bytes, and those nothing references; {@code ingest} and the {@code stage} lines
+ * (in pipeline order, names with '-' for ' ', times summed over the stage's threads) are the
+ * counters of the mounted process's ingest pipeline since it started. A client skips lines of kinds
+ * it does not know, so that a server may add some.
  *
  * <p>The package uses the store and gc modules only; it knows nothing of FUSE.
  */

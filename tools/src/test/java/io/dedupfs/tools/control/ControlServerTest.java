@@ -11,6 +11,7 @@ import io.dedupfs.gc.Repairer;
 import io.dedupfs.gc.Collector;
 import io.dedupfs.gc.GcReport;
 import io.dedupfs.gc.GcSettings;
+import io.dedupfs.gc.SpaceCounter;
 import io.dedupfs.store.ingest.IngestPipeline;
 import io.dedupfs.store.ingest.IngestSettings;
 import io.dedupfs.store.namespace.Mode;
@@ -40,6 +41,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -75,7 +77,8 @@ class ControlServerTest {
     ChunkReader chunks = ChunkReader.of(repository);
     SnapshotReader trees = new SnapshotReader(chunks, 1 << 20);
     GcSettings settings = GcSettings.defaults(repository.path());
-    return RepositoryOperations.of(repository.index(), snapshots,
+    return RepositoryOperations.of(() -> RepositoryStats.of(repository.index(), snapshots,
+        new SpaceCounter(repository.index(), namespace, trees, settings), Optional.of(pipeline.stats())), snapshots,
         memory -> new Collector(repository, namespace, pipeline, snapshots, trees, () -> {}, settings.withMemory(memory)),
         () -> new Checker(repository, namespace, snapshots, chunks, trees, settings),
         () -> new Repairer(repository, namespace, snapshots, pipeline, () -> {}, chunks, trees, settings,
@@ -86,6 +89,32 @@ class ControlServerTest {
   void closeRepository() throws IOException {
     pipeline.close();
     repository.close();
+  }
+
+  @Test
+  void statsOfSnapshotsAndIngestGoThroughTheSocketWhole() throws Exception {
+    long file = namespace.mknod(Namespace.ROOT, Name.of("file"), Mode.S_IFREG | 0644, 0, 0, 0).number();
+    io.dedupfs.store.file.FileWriter writer = new io.dedupfs.store.file.FileWriter(file, 0, namespace, pipeline);
+    // Zeros cut at the largest chunk, 4 MiB: three chunks, the same one.
+    writer.write(0, ByteBuffer.wrap(new byte[12 << 20]));
+    writer.flush();
+    ControlServer server = ControlServer.start(socket, operations());
+    try (server; ControlClient client = ControlClient.connect(socket)) {
+      client.create(Name.of("s1"));
+      namespace.unlink(Namespace.ROOT, Name.of("file"));
+
+      RepositoryStats stats = client.stats();
+
+      assertEquals(stats, operations().stats(), "every field crosses the socket");
+      assertEquals(0, stats.space().liveBytes());
+      assertEquals(12 << 20, stats.logicalBytes(), "the snapshot's file");
+      long s1 = stats.snapshots().get(0).number();
+      assertEquals(stats.space().storedBytes(), stats.space().snapshots().get(s1).uniqueBytes(),
+          "s1 alone holds every chunk");
+      assertTrue(stats.dedupRatio() > 2.9, "three chunks stored once: " + stats.dedupRatio());
+      assertTrue(stats.ingest().orElseThrow().newChunks() > 0, "the pipeline's counters came along");
+      assertEquals(8, stats.ingest().orElseThrow().stages().size());
+    }
   }
 
   @Test
@@ -104,7 +133,7 @@ class ControlServerTest {
       assertEquals(estimate.chunksFreed(), report.chunksFreed(), "the estimate foresaw what the run freed");
       assertTrue(report.chunksFreed() > 0, report + " freed s1's tree nodes");
       RepositoryStats stats = client.stats();
-      assertEquals(0, stats.snapshots());
+      assertEquals(0, stats.snapshots().size());
       assertEquals(report.chunksFreed(), stats.lastGc().orElseThrow().chunksFreed());
       assertEquals(stats, operations().stats(), "the same as in the process");
       io.dedupfs.gc.CheckReport check = client.check(true, io.dedupfs.gc.GcProgress.NONE);
