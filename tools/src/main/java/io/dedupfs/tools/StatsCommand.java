@@ -52,8 +52,8 @@ final class StatsCommand implements Callable<Integer> {
     SpaceReport p = s.space();
     StringBuilder out = new StringBuilder();
     out.append(row("live tree", p.liveBytes(), "in files"));
-    out.append(row("snapshots", s.logicalBytes() - p.liveBytes(), String.format(Locale.ROOT, "in files, %,d snapshots",
-        s.snapshots().size())));
+    out.append(row("snapshots", s.logicalBytes() - p.liveBytes(), String.format(Locale.ROOT, "in files, %,d snapshot%s",
+        s.snapshots().size(), s.snapshots().size() == 1 ? "" : "s")));
     out.append(row("logical", s.logicalBytes(), "the live tree and every snapshot, as if stored in full"));
     out.append(row("deduplicated", p.plainBytes(), String.format(Locale.ROOT, "%,d distinct chunks, dedup ratio %.2f",
         p.chunks(), s.dedupRatio())));
