@@ -9,28 +9,19 @@ import io.dedupfs.store.file.FileReader;
 import io.dedupfs.store.file.FileWriter;
 import io.dedupfs.store.index.ChunkIndex.ChunkEntry;
 import io.dedupfs.store.ingest.IngestPipeline;
-import io.dedupfs.store.ingest.IngestSettings;
-import io.dedupfs.store.namespace.Extent;
 import io.dedupfs.store.namespace.Mode;
 import io.dedupfs.store.namespace.Name;
 import io.dedupfs.store.namespace.Namespace;
 import io.dedupfs.store.read.ChunkReader;
-import io.dedupfs.store.repo.ChunkerParameters;
-import io.dedupfs.store.repo.Compression;
 import io.dedupfs.store.repo.Repository;
-import io.dedupfs.store.repo.RepositoryConfig;
 import io.dedupfs.store.snapshot.SnapshotReader;
 import io.dedupfs.store.snapshot.Snapshots;
 import io.dedupfs.store.snapshot.TreeEntry;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -43,6 +34,7 @@ class CollectorTest {
   private static final int FILE = 3 << 20;
 
   @TempDir Path tmp;
+  private TestRepository test;
   private Repository repo;
   private IngestPipeline pipeline;
   private ChunkReader chunks;
@@ -54,22 +46,18 @@ class CollectorTest {
 
   @BeforeEach
   void open() throws Exception {
-    repo = Repository.init(tmp.resolve("repo"),
-        RepositoryConfig.create(new ChunkerParameters(16 << 10, 64 << 10, 256 << 10), Compression.DEFAULT),
-        Repository.OpenOptions.DEFAULT);
-    // Packs seal when a file is written (see write), not by age: a slow machine must not split a file at random.
-    pipeline = new IngestPipeline(repo, new IngestSettings(16 << 20, 2, Duration.ofSeconds(30), 4), Clock.systemUTC());
-    chunks = ChunkReader.of(repo);
-    ns = Namespace.open(repo.index(), Clock.systemUTC());
+    test = new TestRepository(tmp);
+    repo = test.repo;
+    pipeline = test.pipeline;
+    chunks = test.chunks;
+    ns = test.ns;
     reader = new FileReader(ns, chunks, 1 << 20);
-    snapshots = Snapshots.open(repo, ns, pipeline, () -> {});
+    snapshots = test.snapshots;
   }
 
   @AfterEach
   void close() throws Exception {
-    pipeline.close();
-    chunks.close();
-    repo.close();
+    test.close();
   }
 
   private Collector collector() {
@@ -78,20 +66,11 @@ class CollectorTest {
   }
 
   private static byte[] random(long seed) {
-    byte[] b = new byte[FILE];
-    new Random(seed).nextBytes(b);
-    return b;
+    return TestRepository.random(seed, FILE);
   }
 
   private long write(String name, byte[] content) throws Exception {
-    long inode = ns.mknod(Namespace.ROOT, Name.of(name), Mode.S_IFREG | 0644, 0, 0, 0).number();
-    FileWriter w = new FileWriter(inode, 0, ns, pipeline);
-    w.write(0, ByteBuffer.wrap(content));
-    // Every chunk but the file's last into one pack: a fsync alone seals whatever the workers have
-    // appended so far, so on a busy machine the file would land in packs cut at random places.
-    pipeline.flush();
-    w.flush();
-    return inode;
+    return test.write(name, content);
   }
 
   private byte[] read(long inode) throws Exception {
@@ -101,19 +80,11 @@ class CollectorTest {
   }
 
   private Set<ChunkId> chunksOf(long inode) throws Exception {
-    Set<ChunkId> ids = new HashSet<>();
-    for (Extent e : ns.extents(inode, 0, Long.MAX_VALUE / 2)) {
-      ids.add(e.chunk());
-    }
-    return ids;
+    return test.chunksOf(inode);
   }
 
   private long storedBytes(Set<ChunkId> ids) throws Exception {
-    long sum = 0;
-    for (ChunkId id : ids) {
-      sum += repo.index().find(id).orElseThrow().storedLength();
-    }
-    return sum;
+    return test.storedBytes(ids);
   }
 
   private List<ChunkEntry> allChunks() throws Exception {
