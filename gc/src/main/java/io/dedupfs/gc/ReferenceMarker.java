@@ -36,7 +36,7 @@ final class ReferenceMarker {
   }
 
   /** Ids handed to the sort between two steps of the pacer. */
-  private static final int PACE_EVERY = 1 << 14;
+  static final int PACE_EVERY = 1 << 14;
 
   /** Marks; {@code marked} hears the number of references emitted so far, every few thousand. */
   MarkedIds mark(List<SnapshotRecord> snapshots, Pacer pacer, java.util.function.LongConsumer marked)
@@ -89,7 +89,8 @@ final class ReferenceMarker {
     }
   }
 
-  private static void pace(Pacer pacer) throws java.io.InterruptedIOException {
+  /** A step of {@code pacer} where only I/O exceptions may be thrown: a walk's sink. */
+  static void pace(Pacer pacer) throws java.io.InterruptedIOException {
     try {
       pacer.step();
     } catch (InterruptedException e) {

@@ -8,11 +8,14 @@ import io.dedupfs.store.namespace.Namespace;
 import io.dedupfs.store.namespace.TreeSource;
 import io.dedupfs.store.snapshot.SnapshotReader;
 import io.dedupfs.store.snapshot.SnapshotRecord;
+import io.dedupfs.store.snapshot.Snapshots;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Counts what a repository stores and what each snapshot holds alone ({@code dedupfs stats}), in
@@ -25,31 +28,61 @@ import java.util.Map;
  * whose only owner is a snapshot is held by that snapshot alone, so exactly what deleting it and
  * collecting frees (FORMAT.md §11 keeps what the live tree, the tree cache and the other snapshots
  * reference). The cost is a walk of every snapshot in full and a sort of the sum of their
- * references (run files on the repository's disk), not memory.
+ * references (run files on the repository's disk), not memory: memory is the sort's budget plus two
+ * sums per snapshot.
  */
 public final class SpaceCounter {
+  private static final Logger LOG = LoggerFactory.getLogger(SpaceCounter.class);
+
   private final ChunkIndex index;
   private final Namespace namespace;
+  private final Snapshots snapshots;
   private final ReferenceMarker marker;
   private final GcSettings settings;
 
-  public SpaceCounter(ChunkIndex index, Namespace namespace, SnapshotReader trees, GcSettings settings) {
+  public SpaceCounter(ChunkIndex index, Namespace namespace, Snapshots snapshots, SnapshotReader trees,
+      GcSettings settings) {
     this.index = index;
     this.namespace = namespace;
+    this.snapshots = snapshots;
     this.marker = new ReferenceMarker(namespace, trees, settings);
     this.settings = settings;
   }
 
+  /** What is made of a count, with the snapshots it counted. */
+  @FunctionalInterface
+  public interface Use<T> {
+    T apply(List<SnapshotRecord> counted, SpaceReport report) throws IOException;
+  }
+
   /**
-   * Counts the repository with {@code snapshots}, every snapshot it has. To be called inside {@link
-   * io.dedupfs.store.snapshot.Snapshots#exclusively}: no snapshot may come or go, and no collection
-   * set chunks aside, meanwhile.
+   * Counts, no snapshot coming or going and no collection running meanwhile (writes go on), and
+   * hands the report to {@code use} with the snapshots counted. A snapshot asked for meanwhile is
+   * taken first and the count starts over: a mkdir under {@code .snapshots} must not wait out a
+   * count of a large repository.
    */
-  public SpaceReport count(List<SnapshotRecord> snapshots) throws IOException {
+  public <T> T count(Use<T> use) throws IOException, InterruptedException {
+    while (true) {
+      try {
+        return snapshots.exclusively(records -> use.apply(records, count(records)));
+      } catch (Pacer.GaveWayException e) {
+        LOG.info("counting gave way to a snapshot; starting over");
+      }
+    }
+  }
+
+  private SpaceReport count(List<SnapshotRecord> records) throws IOException, InterruptedException {
+    Pacer pacer = new Pacer(1.0, snapshots::someoneWaits);
     long liveBytes = namespace.readTree(TreeSource::regularFileBytes);
     try (ExternalSorter sorter = new ExternalSorter(OwnerRuns.KEY_LENGTH, settings.memoryBytes(),
         settings.tempDirectory())) {
-      marker.walk(snapshots, (owner, id) -> sorter.add(OwnerRuns.key(id, owner)), ReferenceMarker::recentlySeen);
+      long[] emitted = {0};
+      marker.walk(records, (owner, id) -> {
+        sorter.add(OwnerRuns.key(id, owner));
+        if (++emitted[0] % ReferenceMarker.PACE_EVERY == 0) {
+          ReferenceMarker.pace(pacer);
+        }
+      }, ReferenceMarker::recentlySeen);
       OwnerRuns runs = new OwnerRuns(sorter.finish());
       Tally tally = new Tally();
       List<Long> owners = new ArrayList<>();
@@ -60,8 +93,9 @@ public final class SpaceCounter {
           tally.add(e, owners);
         }
         after = page.get(page.size() - 1).id();
+        pacer.step();
       }
-      return tally.report(liveBytes, snapshots);
+      return tally.report(liveBytes, records);
     }
   }
 

@@ -194,8 +194,8 @@ final class MountCommand implements Callable<Integer> {
             BACKGROUND_GC_DELAY_MILLIS);
         fs.snapshots().whenDeleted(background::snapshotDeleted);
         ControlServer control = ControlServer.start(ControlServer.socketOf(repo),
-            RepositoryOperations.of(() -> RepositoryStats.of(repository.index(), fs.snapshots(),
-                new SpaceCounter(repository.index(), namespace, snapshotReader, GcSettings.defaults(repo)),
+            RepositoryOperations.of(() -> RepositoryStats.of(repository.index(),
+                new SpaceCounter(repository.index(), namespace, fs.snapshots(), snapshotReader, GcSettings.defaults(repo)),
                 Optional.of(pipeline.stats())), fs.snapshots(), collectors, () -> new Checker(repository,
                 namespace, fs.snapshots(), chunks, snapshotReader, GcSettings.defaults(repo)),
                 () -> new Repairer(repository, namespace, fs.snapshots(), pipeline, fs::commitAll, chunks,

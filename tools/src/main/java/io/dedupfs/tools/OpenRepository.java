@@ -104,8 +104,8 @@ final class OpenRepository implements AutoCloseable {
     SnapshotReader trees = new SnapshotReader(chunks, TREE_CACHE_BYTES);
     GcSettings settings = GcSettings.defaults(repository.path());
     // No ingest counters: this process writes nothing but what the command itself does.
-    return RepositoryOperations.of(() -> RepositoryStats.of(repository.index(), snapshots,
-        new SpaceCounter(repository.index(), namespace, trees, settings), Optional.empty()), snapshots,
+    return RepositoryOperations.of(() -> RepositoryStats.of(repository.index(),
+        new SpaceCounter(repository.index(), namespace, snapshots, trees, settings), Optional.empty()), snapshots,
         memory -> new Collector(repository, namespace, pipeline, snapshots, trees, () -> {}, settings.withMemory(memory)),
         () -> new Checker(repository, namespace, snapshots, chunks, trees, settings),
         () -> new Repairer(repository, namespace, snapshots, pipeline, () -> {}, chunks, trees, settings,

@@ -6,7 +6,6 @@ import io.dedupfs.gc.SpaceReport;
 import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.index.PackRecord;
 import io.dedupfs.store.ingest.IngestStats;
-import io.dedupfs.store.snapshot.Snapshots;
 import java.io.IOException;
 import java.util.List;
 import java.util.Objects;
@@ -30,14 +29,12 @@ public record RepositoryStats(List<SnapshotSummary> snapshots, SpaceReport space
   }
 
   /**
-   * Counts the repository open in this process: its snapshots stay as they are meanwhile (a
-   * snapshot to be taken waits), writes go on. {@code ingest} is the pipeline's counters if this
-   * process is a mount.
+   * Counts the repository open in this process (see {@link SpaceCounter#count}). {@code ingest} is
+   * the pipeline's counters if this process is a mount.
    */
-  public static RepositoryStats of(ChunkIndex index, Snapshots snapshots, SpaceCounter counter,
-      Optional<IngestStats> ingest) throws IOException, InterruptedException {
-    return snapshots.exclusively(records -> {
-      SpaceReport space = counter.count(records);
+  public static RepositoryStats of(ChunkIndex index, SpaceCounter counter, Optional<IngestStats> ingest)
+      throws IOException, InterruptedException {
+    return counter.count((records, space) -> {
       long packs = 0;
       long packBytes = 0;
       for (PackRecord p : index.packs().values()) {

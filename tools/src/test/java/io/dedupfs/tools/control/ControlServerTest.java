@@ -77,8 +77,8 @@ class ControlServerTest {
     ChunkReader chunks = ChunkReader.of(repository);
     SnapshotReader trees = new SnapshotReader(chunks, 1 << 20);
     GcSettings settings = GcSettings.defaults(repository.path());
-    return RepositoryOperations.of(() -> RepositoryStats.of(repository.index(), snapshots,
-        new SpaceCounter(repository.index(), namespace, trees, settings), Optional.of(pipeline.stats())), snapshots,
+    return RepositoryOperations.of(() -> RepositoryStats.of(repository.index(),
+        new SpaceCounter(repository.index(), namespace, snapshots, trees, settings), Optional.of(pipeline.stats())), snapshots,
         memory -> new Collector(repository, namespace, pipeline, snapshots, trees, () -> {}, settings.withMemory(memory)),
         () -> new Checker(repository, namespace, snapshots, chunks, trees, settings),
         () -> new Repairer(repository, namespace, snapshots, pipeline, () -> {}, chunks, trees, settings,
