@@ -19,9 +19,7 @@ done
 [ $# -gt 0 ] || { echo "usage: $0 [--memory SIZE] [--runs N] PATH..." >&2; exit 2; }
 work="$(mktemp -d /tmp/dedupfs-encryption-bench-XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-now() { date +%s.%N; }
-since() { echo "$1 $(now)" | awk '{print $2-$1}'; }
+source "$here/bench/lib.sh"
 export DEDUPFS_PASSPHRASE="benchmark passphrase"
 export DEDUPFS_NEW_PASSPHRASE="another benchmark passphrase"
 

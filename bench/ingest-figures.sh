@@ -17,7 +17,7 @@ done
 
 work="$(mktemp -d /tmp/dedupfs-bench-XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+source "$here/bench/lib.sh"
 field() { grep -oP "$1" "$2" | head -1; }
 
 # The page cache is reclaimed after about a minute idle: read the inputs once so every run sees the same cache.

@@ -23,8 +23,7 @@ src="$1"
 work="$(mktemp -d /tmp/dedupfs-mount-bench-XXXXXX)"
 cleanup() { mountpoint -q "$work/mnt" && "$here/dedupfs" umount "$work/mnt" >/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-now() { date +%s.%N; }
+source "$here/bench/lib.sh"
 mkdir -p "$work/mnt"
 files=$(find "$src" -type f | wc -l)
 bytes=$(du -sb --apparent-size "$src" | cut -f1)

@@ -27,9 +27,7 @@ work="$(mktemp -d /tmp/dedupfs-snapshot-bench-XXXXXX)"
 mnt="$work/mnt"
 cleanup() { mountpoint -q "$mnt" && "$here/dedupfs" umount "$mnt" >/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-now() { date +%s.%N; }
-since() { echo "$1 $(now)" | awk '{print $2-$1}'; }
+source "$here/bench/lib.sh"
 
 # 10 x 10 directories of files of one size each, from 1000 to 8000 bytes of base64 text.
 make_tree() {
