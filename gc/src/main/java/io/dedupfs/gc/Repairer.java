@@ -29,19 +29,22 @@ public final class Repairer {
   private final IngestPipeline pipeline;
   private final Snapshots.PendingWrites pending;
   private final ChunkReader chunks;
-  private final SnapshotReader trees;
+  /**
+   * Tree nodes read after the tables were repaired: a reader shared with the mount may hold nodes
+   * parsed before, whose chunks the repair found gone, and would take them for whole.
+   */
+  private static final long TREE_CACHE_BYTES = 8L << 20;
   private final GcSettings settings;
   private final Clock clock;
 
   public Repairer(Repository repository, Namespace namespace, Snapshots snapshots, IngestPipeline pipeline,
-      Snapshots.PendingWrites pending, ChunkReader chunks, SnapshotReader trees, GcSettings settings, Clock clock) {
+      Snapshots.PendingWrites pending, ChunkReader chunks, GcSettings settings, Clock clock) {
     this.repository = repository;
     this.namespace = namespace;
     this.snapshots = snapshots;
     this.pipeline = pipeline;
     this.pending = pending;
     this.chunks = chunks;
-    this.trees = trees;
     this.settings = settings;
     this.clock = clock;
   }
@@ -52,6 +55,7 @@ public final class Repairer {
     PackStorage packs = repository.packs();
     Findings repaired = new Findings();
     Findings lost = new Findings();
+    SnapshotReader trees = new SnapshotReader(chunks, TREE_CACHE_BYTES);
     snapshots.exclusively(records -> {
       // Everything written so far is in sealed, committed packs: those at or above the epoch are the writers'.
       pending.commitAll();
@@ -61,7 +65,7 @@ public final class Repairer {
           .run(epoch, progress);
       LostDataScan scan = new LostDataScan(index, namespace, trees, tables.lostChunks());
       if (index.rebuilding()) {
-        restoreLiveTree(records, tables.sealedPacks(), repaired, lost);
+        restoreLiveTree(records, trees, tables.sealedPacks(), repaired, lost);
       }
       progress.update("live tree", 0, -1);
       scan.liveTree(lost);
@@ -86,8 +90,8 @@ public final class Repairer {
    * The live tree lived only in the lost index: the newest snapshot is the best there is, and what
    * changed after it is gone, which the report says.
    */
-  private void restoreLiveTree(List<SnapshotRecord> records, long sealedPacks, Findings repaired, Findings lost)
-      throws IOException {
+  private void restoreLiveTree(List<SnapshotRecord> records, SnapshotReader trees, long sealedPacks,
+      Findings repaired, Findings lost) throws IOException {
     String rebuilt = "the index was missing: rebuilt from " + sealedPacks + " packs and " + records.size()
         + " snapshot records; ";
     if (records.isEmpty()) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dedupfs.store.chunk.ChunkKind;
 import io.dedupfs.store.file.FileWriter;
 import io.dedupfs.store.index.ChunkIndex.ChunkEntry;
 import io.dedupfs.store.ingest.IngestPipeline;
@@ -86,7 +87,9 @@ class CheckerTest {
 
   @Test
   void aFlippedByteInAChunkIsFoundByReadingTheData() throws Exception {
-    ChunkEntry first = repo.index().chunks(null, 1).get(0);
+    // A file data chunk: a damaged tree node is found without reading data, by the walk of the trees.
+    ChunkEntry first = repo.index().chunks(null, Integer.MAX_VALUE).stream()
+        .filter(e -> e.location().kind() == ChunkKind.DATA).findFirst().orElseThrow();
     Path pack = repo.path().resolve("packs").resolve(first.location().pack().directoryName())
         .resolve(first.location().pack().fileName());
     try (RandomAccessFile f = new RandomAccessFile(pack.toFile(), "rw")) {

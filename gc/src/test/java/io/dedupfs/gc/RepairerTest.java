@@ -121,8 +121,7 @@ class RepairerTest {
   }
 
   private CheckReport repair() throws Exception {
-    return new Repairer(repo, ns, snapshots, pipeline, () -> {}, chunks, new SnapshotReader(chunks, 1 << 20),
-        GcSettings.defaults(tmp), Clock.systemUTC()).run(false, GcProgress.NONE);
+    return new Repairer(repo, ns, snapshots, pipeline, () -> {}, chunks, GcSettings.defaults(tmp), Clock.systemUTC()).run(false, GcProgress.NONE);
   }
 
   private CheckReport check() throws Exception {

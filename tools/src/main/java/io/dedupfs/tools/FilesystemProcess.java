@@ -51,11 +51,14 @@ final class FilesystemProcess {
   /** Starts it and returns its pid once the mount is live; throws with its reason if it fails. */
   long start() throws IOException, InterruptedException {
     Path stderr = Locations.stderrOf(repository);
-    // A passphrase goes through a pipe: the command line and the environment of a process can be read by others.
-    Process process = new ProcessBuilder(command())
+    // A passphrase goes through a pipe: the command line and the environment of a process can be
+    // read by others, so the long-lived process does not inherit one from the environment either.
+    ProcessBuilder builder = new ProcessBuilder(command())
         .redirectInput(passphrase == null ? ProcessBuilder.Redirect.from(new File("/dev/null")) : ProcessBuilder.Redirect.PIPE)
-        .redirectError(stderr.toFile())
-        .start();
+        .redirectError(stderr.toFile());
+    builder.environment().remove(PassphraseOption.ENVIRONMENT);
+    builder.environment().remove(KeyCommand.NEW_ENVIRONMENT);
+    Process process = builder.start();
     if (passphrase != null) {
       try (Writer in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8)) {
         in.write(passphrase);

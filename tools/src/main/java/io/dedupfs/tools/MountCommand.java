@@ -198,8 +198,7 @@ final class MountCommand implements Callable<Integer> {
                 new SpaceCounter(repository.index(), namespace, fs.snapshots(), snapshotReader, GcSettings.defaults(repo)),
                 Optional.of(pipeline.stats())), fs.snapshots(), collectors, () -> new Checker(repository,
                 namespace, fs.snapshots(), chunks, snapshotReader, GcSettings.defaults(repo)),
-                () -> new Repairer(repository, namespace, fs.snapshots(), pipeline, fs::commitAll, chunks,
-                    snapshotReader, GcSettings.defaults(repo), Clock.systemUTC())));
+                () -> new Repairer(repository, namespace, fs.snapshots(), pipeline, fs::commitAll, chunks, GcSettings.defaults(repo), Clock.systemUTC())));
         try (control; background) {
           FuseAdapter adapter = new FuseAdapter(fs, "dedupfs");
           FuseMount mount = FuseMount.mount(adapter, mnt, repo.toString(), isRoot(), fuseOptions, MOUNT_TIMEOUT);

@@ -108,7 +108,7 @@ final class OpenRepository implements AutoCloseable {
         new SpaceCounter(repository.index(), namespace, snapshots, trees, settings), Optional.empty()), snapshots,
         memory -> new Collector(repository, namespace, pipeline, snapshots, trees, () -> {}, settings.withMemory(memory)),
         () -> new Checker(repository, namespace, snapshots, chunks, trees, settings),
-        () -> new Repairer(repository, namespace, snapshots, pipeline, () -> {}, chunks, trees, settings,
+        () -> new Repairer(repository, namespace, snapshots, pipeline, () -> {}, chunks, settings,
             Clock.systemUTC()));
   }
 

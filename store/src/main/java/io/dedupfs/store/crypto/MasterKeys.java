@@ -17,6 +17,8 @@ public final class MasterKeys {
   public static final int KEY_LENGTH = 32;
   /** What the gear seed is derived from: HMAC-SHA256(id key, this), first 8 bytes. */
   private static final byte[] GEAR_SEED_LABEL = "dedupfs gear seed".getBytes(StandardCharsets.US_ASCII);
+  /** What the index value key is derived from: HMAC-SHA256(data key, this). */
+  private static final byte[] INDEX_VALUE_LABEL = "dedupfs index values".getBytes(StandardCharsets.US_ASCII);
   /** What the index name key is derived from: HMAC-SHA256(id key, this). */
   private static final byte[] INDEX_NAME_LABEL = "dedupfs index names".getBytes(StandardCharsets.US_ASCII);
 
@@ -50,18 +52,23 @@ public final class MasterKeys {
 
   /** The chunker's gear seed: secret, so that chunk boundaries do not fingerprint known files. */
   public long gearSeed() {
-    return ByteBuffer.wrap(derived(GEAR_SEED_LABEL)).getLong();
+    return ByteBuffer.wrap(derived(idKey, GEAR_SEED_LABEL)).getLong();
   }
 
   /** The key of the tokens that stand for names in the index (FORMAT.md §12.4). */
   public byte[] indexNameKey() {
-    return derived(INDEX_NAME_LABEL);
+    return derived(idKey, INDEX_NAME_LABEL);
   }
 
-  private byte[] derived(byte[] label) {
+  /** How the index's values are sealed: a key of their own, a key per value under it (FORMAT.md §12.4). */
+  public Encryption indexEncryption() {
+    return new SaltedAesGcmEncryption(derived(dataKey, INDEX_VALUE_LABEL));
+  }
+
+  private static byte[] derived(byte[] key, byte[] label) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(idKey, "HmacSHA256"));
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
       return mac.doFinal(label);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("the JDK lacks HMAC-SHA256", e);

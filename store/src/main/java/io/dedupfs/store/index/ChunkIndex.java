@@ -222,7 +222,7 @@ public final class ChunkIndex implements AutoCloseable {
       if (sealed != sealing.sealsAnything()) {
         throw new CorruptDataException("the index keeps the live tree " + (sealed ? "sealed" : "in the clear")
             + ", but the repository is " + (sealing.sealsAnything() ? "encrypted" : "not encrypted")
-            + "; rebuild the index with dedupfs check --repair");
+            + "; move REPO/index aside, then run dedupfs check --repair to rebuild it");
       }
       return null;
     });

@@ -102,8 +102,9 @@ public final class IndexSealing {
       System.arraycopy(plain, 1, key, NAME_AT, nameLength);
       return new IndexTransaction.Entry(key, Arrays.copyOfRange(plain, 1 + nameLength, plain.length));
     } catch (CorruptDataException | IndexOutOfBoundsException e) {
-      // The index is local state and its damage is not a user's input: fail loudly, check --repair rebuilds.
-      throw new IllegalStateException("index table " + table + " holds a damaged entry: " + e.getMessage(), e);
+      // The index is local state and its damage is not a user's input: fail loudly.
+      throw new IllegalStateException("index table " + table + " holds a damaged entry (" + e.getMessage()
+          + "); move REPO/index aside, then run dedupfs check --repair to rebuild it", e);
     }
   }
 

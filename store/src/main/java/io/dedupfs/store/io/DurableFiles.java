@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /** Small files replaced and removed so that a crash leaves the old or the new state, on disk. */
 public final class DurableFiles {
@@ -18,12 +19,36 @@ public final class DurableFiles {
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
         StandardOpenOption.WRITE)) {
-      ByteBuffer b = ByteBuffer.wrap(bytes);
-      while (b.hasRemaining()) {
-        ch.write(b);
-      }
-      ch.force(true);
+      writeAndSync(ch, bytes);
     }
+    replace(tmp, target);
+  }
+
+  /**
+   * As {@link #writeAtomically}, for a secret: the temporary file is created readable by its
+   * owner only (never wider, not even before a crash) and under a name of its own, so that two
+   * writers at once cannot mix their bytes.
+   */
+  public static void writePrivateAtomically(Path target, byte[] bytes) throws IOException {
+    Path tmp = Files.createTempFile(target.getParent(), target.getFileName() + ".", ".tmp",
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+      writeAndSync(ch, bytes);
+      replace(tmp, target);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  private static void writeAndSync(FileChannel ch, byte[] bytes) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    while (b.hasRemaining()) {
+      ch.write(b);
+    }
+    ch.force(true);
+  }
+
+  private static void replace(Path tmp, Path target) throws IOException {
     try {
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {

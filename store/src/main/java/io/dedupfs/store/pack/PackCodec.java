@@ -59,7 +59,8 @@ public final class PackCodec {
     byte[] magic = new byte[HEADER_MAGIC.length];
     header.get(0, magic);
     if (!Arrays.equals(magic, HEADER_MAGIC)) {
-      throw new FormatVersionException(what + " is not a dedupfs pack (bad magic)");
+      // Damage (a torn or zeroed header), not a format this build does not know: repair sets it aside.
+      throw new CorruptDataException(what + " is not a dedupfs pack (bad magic)");
     }
     int version = Short.toUnsignedInt(header.getShort(HEADER_OFFSET_VERSION));
     int flags = Short.toUnsignedInt(header.getShort(HEADER_OFFSET_FLAGS));
@@ -68,7 +69,9 @@ public final class PackCodec {
           what + " has pack format version " + version + " flags " + flags + "; this dedupfs reads version " + FORMAT_VERSION);
     }
     if (((flags & FLAG_ENCRYPTED) != 0) != encryption.enabled()) {
-      throw new CorruptDataException(what + (encryption.enabled() ? " is not encrypted, but the repository is"
+      // Not damage a crash makes (the header is written once, first): a config replaced, or packs of
+      // another repository. Refused like a newer format, so that repair stops instead of setting aside.
+      throw new FormatVersionException(what + (encryption.enabled() ? " is not encrypted, but the repository is"
           : " is encrypted, but the repository is not"));
     }
     return new PackNumber(header.getLong(HEADER_OFFSET_PACK_NUMBER));

@@ -120,6 +120,11 @@ public final class Repository implements AutoCloseable {
   private static Repository open(Path path, OpenOptions options, boolean rebuildIndex) throws IOException {
     RepositoryConfig config = configOf(path);
     // Unlocked before the lock is taken: a wrong passphrase is refused before anything is written.
+    if (!config.encrypted() && Files.exists(RepositoryKeys.fileOf(path))) {
+      // The config is not authenticated: one replaced by a plain one must not make new data go in the clear.
+      throw new StoreException("repository " + path + " has a key file but its config says it is not encrypted;"
+          + " the config was replaced or damaged");
+    }
     Optional<MasterKeys> keys = config.encrypted()
         ? Optional.of(RepositoryKeys.unlock(path, config, options.passphrase()))
         : Optional.empty();
@@ -150,7 +155,7 @@ public final class Repository implements AutoCloseable {
 
   /** How the index keeps the live tree: sealed in an encrypted repository (FORMAT.md §12.4). */
   private static IndexSealing sealingOf(Optional<MasterKeys> keys) {
-    return keys.map(k -> IndexSealing.of(k.encryption(), k.indexNameKey())).orElse(IndexSealing.NONE);
+    return keys.map(k -> IndexSealing.of(k.indexEncryption(), k.indexNameKey())).orElse(IndexSealing.NONE);
   }
 
   /** The config of the repository in {@code path}, read without opening it. */

@@ -44,11 +44,10 @@ public final class RepositoryKeys {
 
   static void write(Path repository, MasterKeys keys, char[] passphrase, KdfParameters kdf, RepositoryConfig config)
       throws IOException {
-    Files.createDirectories(repository.resolve(KEYS));
-    Path file = fileOf(repository);
-    DurableFiles.writeAtomically(file, KeyFile.encode(keys, passphrase, kdf, config.repositoryId()));
     // Wrapped, but an offline guessing attack needs the file: only its owner may read it.
-    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    Files.createDirectories(repository.resolve(KEYS),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    DurableFiles.writePrivateAtomically(fileOf(repository), KeyFile.encode(keys, passphrase, kdf, config.repositoryId()));
   }
 
   /**

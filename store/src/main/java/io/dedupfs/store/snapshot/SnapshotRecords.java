@@ -52,7 +52,8 @@ final class SnapshotRecords {
     try (Stream<Path> files = Files.list(directory)) {
       for (Path f : (Iterable<Path>) files::iterator) {
         if (FILE_NAME.matcher(f.getFileName().toString()).matches()) {
-          SnapshotRecord r = decode(f, Files.readAllBytes(f), encryption);
+          long number = HexFormat.fromHexDigitsToLong(f.getFileName().toString());
+          SnapshotRecord r = decode(f, number, Files.readAllBytes(f), encryption);
           records.byNumber.put(r.number(), r);
         }
       }
@@ -96,18 +97,24 @@ final class SnapshotRecords {
     body.putLong(r.number()).putLong(r.createdNanos()).putLong(r.bytes()).putLong(r.files()).putLong(r.directories());
     body.put((byte) name.length).put(name).put(root);
     byte[] header = header(encryption.enabled() ? FLAG_SEALED : 0);
-    byte[] stored = encryption.seal(body.array(), header);
+    byte[] stored = encryption.seal(body.array(), associatedData(header, r.number()));
     ByteBuffer b = ByteBuffer.allocate(HEADER_LENGTH + stored.length + 4);
     b.put(header).put(stored);
     b.putInt(crc(b.array(), b.position()));
     return b.array();
   }
 
+  /** The header and the record's number: a sealed body opens only in the record file of its number. */
+  private static byte[] associatedData(byte[] header, long number) {
+    return ByteBuffer.allocate(header.length + 8).put(header).putLong(number).array();
+  }
+
   private static byte[] header(int flags) {
     return ByteBuffer.allocate(HEADER_LENGTH).put(MAGIC).putShort((short) VERSION).putShort((short) flags).putInt(0).array();
   }
 
-  static SnapshotRecord decode(Path file, byte[] bytes, Encryption encryption) throws IOException {
+  /** Decodes the record in {@code file}, whose name says it is record {@code number}. */
+  static SnapshotRecord decode(Path file, long number, byte[] bytes, Encryption encryption) throws IOException {
     try {
       ByteBuffer b = ByteBuffer.wrap(bytes);
       byte[] magic = new byte[MAGIC.length];
@@ -133,8 +140,12 @@ final class SnapshotRecords {
             + "repository is" : ": snapshot record is encrypted, but the repository is not"));
       }
       byte[] stored = Arrays.copyOfRange(bytes, HEADER_LENGTH, bytes.length - 4);
-      b = ByteBuffer.wrap(encryption.open(stored, Arrays.copyOf(bytes, HEADER_LENGTH), file.toString()));
-      long number = b.getLong();
+      b = ByteBuffer.wrap(encryption.open(stored, associatedData(Arrays.copyOf(bytes, HEADER_LENGTH), number),
+          file.toString()));
+      long recorded = b.getLong();
+      if (recorded != number) {
+        throw new CorruptDataException(file + ": holds snapshot record " + recorded + ", not " + number);
+      }
       long created = b.getLong();
       long size = b.getLong();
       long files = b.getLong();

@@ -318,7 +318,7 @@ class PackCodecTest {
     byte[] magic = good.clone();
     magic[3] ^= 0x20;
     Files.write(file, magic);
-    assertThrows(FormatVersionException.class, () -> PackReader.readIndex(storage, number, Encryption.NONE), "bad header magic");
+    assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number, Encryption.NONE), "bad header magic");
 
     byte[] version = good.clone();
     version[9] = 2;
@@ -334,7 +334,7 @@ class PackCodecTest {
     byte[] encrypted = good.clone();
     encrypted[11] = 1; // bit 0: encrypted, in a plain repository
     Files.write(file, encrypted);
-    CorruptDataException e = assertThrows(CorruptDataException.class,
+    FormatVersionException e = assertThrows(FormatVersionException.class,
         () -> PackReader.readIndex(storage, number, Encryption.NONE), "encrypted pack in a plain repository");
     assertTrue(e.getMessage().contains("encrypted"), e.getMessage());
 

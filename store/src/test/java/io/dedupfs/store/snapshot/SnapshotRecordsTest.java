@@ -141,7 +141,7 @@ class SnapshotRecordsTest {
       byte[] bad = original.clone();
       bad[at] ^= 0x01;
       try {
-        SnapshotRecords.decode(file, bad, Encryption.NONE);
+        SnapshotRecords.decode(file, 1, bad, Encryption.NONE);
         wrong.add(at + ": accepted");
       } catch (CorruptDataException e) {
         if (!e.getMessage().contains(file.toString())) {
@@ -183,7 +183,7 @@ class SnapshotRecordsTest {
     crc.update(bytes, 0, bytes.length - 4);
     b.putInt(bytes.length - 4, (int) crc.getValue());
     io.dedupfs.store.FormatVersionException e = assertThrows(io.dedupfs.store.FormatVersionException.class,
-        () -> SnapshotRecords.decode(Path.of("r"), bytes, Encryption.NONE));
+        () -> SnapshotRecords.decode(Path.of("r"), a.number(), bytes, Encryption.NONE));
     assertTrue(e.getMessage().contains("version 2"), e.getMessage());
   }
 

@@ -174,7 +174,7 @@ class TreeCodecTest {
     assertEquals(20, b.getLong());
     assertEquals(3, b.getLong());
     assertEquals(5, b.get());
-    SnapshotRecord back = SnapshotRecords.decode(Path.of("x"), bytes, Encryption.NONE);
+    SnapshotRecord back = SnapshotRecords.decode(Path.of("x"), r.number(), bytes, Encryption.NONE);
     assertEquals(r.number(), back.number());
     assertEquals(r.name(), back.name());
     assertEquals(r.createdNanos(), back.createdNanos());

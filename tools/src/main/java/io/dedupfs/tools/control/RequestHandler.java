@@ -37,7 +37,9 @@ final class RequestHandler {
       return List.of(ControlProtocol.errorLine(new IOException("interrupted: the mounted process is ending")));
     } catch (Exception e) {
       if (ControlProtocol.kind(e).equals(ControlProtocol.FAILED)) {
-        LOG.warn("control request '{}' failed", request, e);
+        // The verb only above debug: the rest may name a snapshot, which an encrypted repository keeps sealed.
+        LOG.warn("control request '{}' failed: {}", verbOf(request), e.getClass().getSimpleName());
+        LOG.debug("control request '{}' failed", request, e);
       } else {
         LOG.debug("control request '{}' refused: {}", request, e.toString());
       }
@@ -102,5 +104,10 @@ final class RequestHandler {
       throw new IllegalArgumentException("'" + fields[0] + "' takes " + count + " argument" + (count == 1 ? "" : "s")
           + ", got " + (fields.length - 1));
     }
+  }
+
+  private static String verbOf(String request) {
+    int space = request.indexOf(' ');
+    return space < 0 ? request : request.substring(0, space);
   }
 }

@@ -81,7 +81,7 @@ class ControlServerTest {
         new SpaceCounter(repository.index(), namespace, snapshots, trees, settings), Optional.of(pipeline.stats())), snapshots,
         memory -> new Collector(repository, namespace, pipeline, snapshots, trees, () -> {}, settings.withMemory(memory)),
         () -> new Checker(repository, namespace, snapshots, chunks, trees, settings),
-        () -> new Repairer(repository, namespace, snapshots, pipeline, () -> {}, chunks, trees, settings,
+        () -> new Repairer(repository, namespace, snapshots, pipeline, () -> {}, chunks, settings,
             Clock.systemUTC()));
   }
 
