@@ -28,14 +28,15 @@
 # OUT/peers.csv (medians), OUT/peers-runs.csv (every run, every version) and OUT/peers.svg.
 #   bench/peers.sh [--quick] [--runs 3] [--memory 256M] [--tree-bytes 2500M] [--big-bytes 2200M]
 #     [--versions 6] [--change-percent 3] [--versions-src kernel|local|DIR] [--versions-bytes SIZE]
-#     [--data DIR] [--out DIR] [--work DIR]
+#     [--data DIR [--prepare]] [--out DIR] [--work DIR]
 # --quick (first, the options after it win): 1 run, a 60M tree, a 64M big file, 4 versions of a
-# 30M sample of the local tree. --data DIR keeps the datasets there for the next invocation.
+# 30M sample of the local tree. --data DIR keeps the datasets there for the next invocation;
+# with --prepare it only makes them (no tool is run), e.g. while the machine is busy.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 source "$here/bench/lib.sh"
 runs=3 memory=256M tree_bytes=2500M big_bytes=2200M versions=6 change_pct=3 vsrc=kernel
-data="" out="" work_parent=/tmp versions_bytes=1P
+data="" out="" work_parent=/tmp versions_bytes=1P prepare_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) runs=1 tree_bytes=60M big_bytes=64M versions=4 vsrc=local versions_bytes=30M; shift ;;
@@ -48,11 +49,12 @@ while [ $# -gt 0 ]; do
     --versions-src) vsrc="$2"; shift 2 ;;
     --versions-bytes) versions_bytes="$2"; shift 2 ;;
     --data) data="$2"; shift 2 ;;
+    --prepare) prepare_only=1; shift ;;
     --out) out="$2"; shift 2 ;;
     --work) work_parent="$2"; shift 2 ;;
     *) echo "usage: $0 [--quick] [--runs N] [--memory SIZE] [--tree-bytes SIZE] [--big-bytes SIZE]" \
          "[--versions N] [--change-percent P] [--versions-src kernel|local|DIR] [--versions-bytes SIZE]" \
-         "[--data DIR] [--out DIR]" \
+         "[--data DIR [--prepare]] [--out DIR]" \
          "[--work DIR]" >&2; exit 2 ;;
   esac
 done
@@ -108,13 +110,15 @@ sample() {
   rm -f "$work/all.lst" "$work/sample.lst"
 }
 tree="$data/tree" big_a="$data/big/a/big.img" big_b="$data/big/b/big.img"
-if [ ! -e "$tree.done" ]; then
+# A dataset is made again when its marker (DATASET.done) does not hold the options it was made with.
+made() { [ "$(cat "$data/$1.done" 2>/dev/null)" = "$2" ]; }
+if ! made tree "$tree_bytes"; then
   log "tree: sampling $(numfmt --to=iec "$tree_bytes") of /usr/share + /usr/lib into $tree"
   rm -rf "$tree"; mkdir -p "$tree"
   sample "$tree" "$tree_bytes" /usr/lib /usr/share
-  touch "$tree.done"
+  echo "$tree_bytes" > "$data/tree.done"
 fi
-if [ ! -e "$data/big.done" ]; then
+if ! made big "$big_bytes"; then
   log "big file: the first $(numfmt --to=iec "$big_bytes") of tar cf - /usr/lib /usr/share, and a copy with 12 4 KiB edits"
   mkdir -p "$(dirname "$big_a")" "$(dirname "$big_b")"
   { tar cf - /usr/lib /usr/share 2>/dev/null || true; } | head -c "$big_bytes" > "$big_a"
@@ -124,9 +128,10 @@ if [ ! -e "$data/big.done" ]; then
     printf "edit %02d of the big file. %.0s" $(seq 1 160) | head -c 4096 \
       | dd of="$big_b" bs=4096 seek=$(( size / 4096 * k / 13 )) conv=notrunc status=none
   done
-  touch "$data/big.done"
+  echo "$big_bytes" > "$data/big.done"
 fi
-if [ ! -e "$data/versions.done" ]; then
+if ! made versions "$vsrc $versions $change_pct $versions_bytes"; then
+  vwanted="$vsrc $versions $change_pct $versions_bytes"
   base="$data/versions/v1"
   rm -rf "$data/versions"; mkdir -p "$base"
   case "$vsrc" in
@@ -173,13 +178,17 @@ if [ ! -e "$data/versions.done" ]; then
         chmod $mode, "$to.tmp"; rename "$to.tmp", $to or die "$to: $!";
       }' "$data/versions/v$k" "$k" "$change_pct"
   done
-  touch "$data/versions.done"
+  echo "$vwanted" > "$data/versions.done"
 fi
 tree_files=$(find "$tree" -type f | wc -l); tree_size=$(du -sb --apparent-size "$tree" | cut -f1)
 big_size=$(stat -c %s "$big_a")
 v_files=$(find "$data/versions/v1" -type f | wc -l); v_size=$(du -sb --apparent-size "$data/versions/v1" | cut -f1)
 vsrc_name=$(cat "$data/versions.src")
 keep=$(( versions / 2 ))
+if [ "$prepare_only" = 1 ]; then
+  [ "$data" != "$work/data" ] || { echo "--prepare needs --data DIR" >&2; exit 2; }
+  log "datasets ready in $data"; rmdir "$out" 2>/dev/null || true; exit 0
+fi
 log "tree $tree_files files $((tree_size / 1000000)) MB; big file $((big_size / 1000000)) MB;" \
   "versions: $versions of $vsrc_name ($v_files files, $((v_size / 1000000)) MB)"
 
