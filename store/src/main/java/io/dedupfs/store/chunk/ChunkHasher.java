@@ -1,11 +1,10 @@
 package io.dedupfs.store.chunk;
 
+import io.dedupfs.store.crypto.HmacSha256;
 import java.nio.ByteBuffer;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Computes chunk ids by the repository's id scheme (FORMAT.md §3): SHA-256 of the plaintext, or
@@ -42,13 +41,7 @@ public interface ChunkHasher {
 
   /** Id scheme 1: ids reveal nothing about content to whoever lacks the key. */
   static ChunkHasher hmacSha256(byte[] idKey) {
-    Mac mac;
-    try {
-      mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(idKey, "HmacSHA256"));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("the JDK lacks HMAC-SHA256", e);
-    }
+    Mac mac = HmacSha256.keyed(idKey);
     return new ChunkHasher() {
       @Override
       public ChunkId idOf(ByteBuffer plaintext) {

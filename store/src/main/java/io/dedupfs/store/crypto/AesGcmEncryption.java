@@ -38,7 +38,7 @@ public final class AesGcmEncryption implements Encryption {
     this.key = new SecretKeySpec(key, "AES");
   }
 
-  private static Cipher newCipher() {
+  static Cipher newCipher() {
     try {
       return Cipher.getInstance("AES/GCM/NoPadding");
     } catch (GeneralSecurityException e) {

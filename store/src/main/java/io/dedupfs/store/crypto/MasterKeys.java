@@ -2,11 +2,8 @@ package io.dedupfs.store.crypto;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The random keys of an encrypted repository (FORMAT.md §12.1), made once at init and never
@@ -66,13 +63,7 @@ public final class MasterKeys {
   }
 
   private static byte[] derived(byte[] key, byte[] label) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      return mac.doFinal(label);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("the JDK lacks HMAC-SHA256", e);
-    }
+    return HmacSha256.keyed(key).doFinal(label);
   }
 
   /** dataKey || idKey, as wrapped in the key file. */

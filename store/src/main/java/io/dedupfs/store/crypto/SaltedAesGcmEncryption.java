@@ -24,27 +24,11 @@ public final class SaltedAesGcmEncryption implements Encryption {
 
   private final SecureRandom random = new SecureRandom();
   private final ThreadLocal<Mac> macs;
-  private final ThreadLocal<Cipher> ciphers = ThreadLocal.withInitial(SaltedAesGcmEncryption::newCipher);
+  private final ThreadLocal<Cipher> ciphers = ThreadLocal.withInitial(AesGcmEncryption::newCipher);
 
   public SaltedAesGcmEncryption(byte[] key) {
     byte[] copy = key.clone();
-    this.macs = ThreadLocal.withInitial(() -> {
-      try {
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(copy, "HmacSHA256"));
-        return mac;
-      } catch (GeneralSecurityException e) {
-        throw new IllegalStateException("the JDK lacks HMAC-SHA256", e);
-      }
-    });
-  }
-
-  private static Cipher newCipher() {
-    try {
-      return Cipher.getInstance("AES/GCM/NoPadding");
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("the JDK lacks AES-GCM", e);
-    }
+    this.macs = ThreadLocal.withInitial(() -> HmacSha256.keyed(copy));
   }
 
   @Override

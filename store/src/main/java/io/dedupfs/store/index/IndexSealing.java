@@ -2,13 +2,15 @@ package io.dedupfs.store.index;
 
 import io.dedupfs.store.CorruptDataException;
 import io.dedupfs.store.crypto.Encryption;
+import io.dedupfs.store.crypto.HmacSha256;
 import java.nio.ByteBuffer;
-import java.security.GeneralSecurityException;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.Map;
 import java.util.Set;
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * How the live tree's tables are kept in an encrypted repository (FORMAT.md §12.4): their values
@@ -27,27 +29,26 @@ public final class IndexSealing {
   private static final int NAME_AT = 8;
   public static final int TOKEN_LENGTH = 16;
 
+  /** Each table's name as bytes, computed once: tokens and associated data need it on every index access. */
+  private static final Map<Table, byte[]> TABLE_NAMES = new EnumMap<>(Table.class);
+
+  static {
+    for (Table t : Table.values()) {
+      TABLE_NAMES.put(t, t.dbName.getBytes(StandardCharsets.US_ASCII));
+    }
+  }
+
   private final Encryption encryption;
   private final ThreadLocal<Mac> macs;
 
   private IndexSealing(Encryption encryption, byte[] nameKey) {
     this.encryption = encryption;
-    this.macs = nameKey == null ? null : ThreadLocal.withInitial(() -> newMac(nameKey));
+    this.macs = nameKey == null ? null : ThreadLocal.withInitial(() -> HmacSha256.keyed(nameKey));
   }
 
   /** Sealing with {@code encryption}, names tokenized with {@code nameKey}. */
   public static IndexSealing of(Encryption encryption, byte[] nameKey) {
     return new IndexSealing(encryption, nameKey.clone());
-  }
-
-  private static Mac newMac(byte[] key) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      return mac;
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("the JDK lacks HMAC-SHA256", e);
-    }
   }
 
   /** Whether any table is kept differently from a plain repository's. */
@@ -124,14 +125,14 @@ public final class IndexSealing {
   /** HMAC-SHA256(name key, table name || 0 || name), first 16 bytes. */
   private byte[] token(Table table, byte[] bytes, int from) {
     Mac mac = macs.get();
-    mac.update(table.dbName.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    mac.update(TABLE_NAMES.get(table));
     mac.update((byte) 0);
     mac.update(bytes, from, bytes.length - from);
     return Arrays.copyOf(mac.doFinal(), TOKEN_LENGTH);
   }
 
   private static byte[] associatedData(Table table, byte[] storedKey) {
-    byte[] name = table.dbName.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] name = TABLE_NAMES.get(table);
     byte[] aad = Arrays.copyOf(name, name.length + 1 + storedKey.length);
     System.arraycopy(storedKey, 0, aad, name.length + 1, storedKey.length);
     return aad;
