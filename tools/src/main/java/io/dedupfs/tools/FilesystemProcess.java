@@ -69,7 +69,10 @@ final class FilesystemProcess {
     }
     String line;
     try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-      line = out.readLine();
+      // Lines the JVM itself prints (a flight recording's "Started recording", for one) come first.
+      do {
+        line = out.readLine();
+      } while (line != null && !READY.equals(line) && !line.startsWith(FAILED));
     }
     if (READY.equals(line)) {
       return process.pid();
