@@ -82,6 +82,11 @@ public final class LiveFileSystem implements AutoCloseable {
     return snapshot != null ? snapshotTree.getattr(snapshot) : files.view(namespace.resolve(Namespace.ROOT, path.names()));
   }
 
+  /** Whether {@code inode} is in the read-only {@code .snapshots} view (or is that directory): its attributes never change. */
+  public static boolean isSnapshotView(Inode inode) {
+    return inode.number() >= SnapshotFileSystem.DIRECTORY_INODE;
+  }
+
   /** The attributes of the inode an open handle is on. */
   public Inode getattr(long handle) throws IOException {
     return SnapshotFileSystem.owns(handle) ? snapshotTree.getattr(handle)

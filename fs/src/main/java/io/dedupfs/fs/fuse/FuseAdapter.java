@@ -60,6 +60,8 @@ public final class FuseAdapter extends FuseStubFS {
   private final CompletableFuture<Void> initialized = new CompletableFuture<>();
   private final DirectoryCursors cursors = new DirectoryCursors();
   private final FaultLog faults = new FaultLog(LOG);
+  /** Set in init, before the first request. */
+  private volatile AttributeTimeouts attributeTimeouts = AttributeTimeouts.none();
   /** Requests come one at a time (FuseMount runs libfuse single-threaded); per thread all the same, to stay safe if that changes. */
   private final ThreadLocal<byte[]> ioBuffers = ThreadLocal.withInitial(() -> new byte[128 << 10]);
   /** A stat in native memory per thread, for readdir's entries: only st_ino and st_mode are read from it. */
@@ -142,20 +144,31 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public Pointer init(Pointer conn) {
+    attributeTimeouts = AttributeTimeouts.locate(getContext().fuse.get());
+    if (!attributeTimeouts.located()) {
+      LOG.warn("this libfuse is not the 2.9 whose configuration dedupfs knows: no attributes are cached,"
+          + " so every path walk asks the filesystem (correct, slower)");
+    }
     initialized.complete(null);
     return null;
   }
 
   // ---------------------------------------------------------------- attributes
 
+  /** libfuse replies with the attributes these two fill in: each sets how long they may be cached. */
   @Override
   public int getattr(String path, FileStat stat) {
-    return guard("getattr", path, () -> fill(stat, fs.getattr(path(path))));
+    return guard("getattr", path, () -> reply(stat, fs.getattr(path(path))));
   }
 
   @Override
   public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
-    return guard("fgetattr", path, () -> fill(stat, fs.getattr(fi.fh.get())));
+    return guard("fgetattr", path, () -> reply(stat, fs.getattr(fi.fh.get())));
+  }
+
+  private int reply(FileStat stat, Inode inode) {
+    attributeTimeouts.beforeReply(inode, LiveFileSystem.isSnapshotView(inode));
+    return fill(stat, inode);
   }
 
   private static int fill(FileStat stat, Inode inode) {

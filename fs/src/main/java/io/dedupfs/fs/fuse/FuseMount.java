@@ -19,21 +19,22 @@ import java.util.concurrent.TimeoutException;
 public final class FuseMount {
   /**
    * Options every mount gets. use_ino: st_ino is the inode number, so hard links show as one file.
-   * attr_timeout=0: libfuse's path API gives each name of a hard-linked file its own kernel inode,
-   * and cached attributes of one name would hide a write through another (DESIGN §5); names are
-   * still cached (entry_timeout), since every change of a name goes through this mount.
-   * big_writes, max_write: writes of 128 KiB rather than 4 KiB.
+   * attr_timeout=0: no attributes are cached unless {@link AttributeTimeouts} says so for a reply.
+   * Names are cached for a second (entry_timeout, whose exact value AttributeTimeouts looks for),
+   * since every change of a name goes through this mount. big_writes, max_write: writes of
+   * 128 KiB rather than 4 KiB.
    */
   static final List<String> BASE_OPTIONS = List.of("use_ino", "default_permissions", "big_writes",
-      "max_write=131072", "max_read=131072", "attr_timeout=0", "entry_timeout=1", "negative_timeout=0",
-      "subtype=dedupfs");
+      "max_write=131072", "max_read=131072", "attr_timeout=0",
+      "entry_timeout=" + AttributeTimeouts.ENTRY_TIMEOUT_SIGNATURE, "negative_timeout=0", "subtype=dedupfs");
 
   /**
    * libfuse's own loop on this (attached) Java thread. Its multi-threaded loop starts native
    * threads, and jffi attaches a native thread to the JVM for each callback and detaches it after,
    * which made every request cost a new java.lang.Thread: rsync of 5,008 files took 9.3-10.3 s
    * that way and 5.7-6.3 s single-threaded. The heavy work of a write (hash, compress, pack) runs
-   * on the ingest pipeline's workers either way.
+   * on the ingest pipeline's workers either way. AttributeTimeouts depends on it: it sets the
+   * timeout of the reply being made.
    */
   private static final String SINGLE_THREADED = "-s";
 
