@@ -44,6 +44,7 @@ public final class Namespace {
   private final Clock clock;
   /** The snapshot being taken, told of every directory whose subtree changes meanwhile (FORMAT.md §10.4). */
   private final AtomicReference<ChangeWatch> watch = new AtomicReference<>();
+  private final DirectoryEntryCache entries = new DirectoryEntryCache();
 
   private Namespace(ChunkIndex index, Clock clock) {
     this.index = index;
@@ -101,16 +102,50 @@ public final class Namespace {
    * transaction: a path resolves against one state of the tree even while it changes.
    */
   public Inode resolve(long start, List<Name> path) throws IOException {
-    return index.read(tx -> {
-      Inode at = load(tx, start);
-      for (Name name : path) {
-        if (!at.isDirectory()) {
-          throw new FileSystemException(describe(at.number(), name), null, NOT_A_DIRECTORY);
+    long generation = entries.generation();
+    List<DirectoryEntryCache.Found> found = new ArrayList<>();
+    Inode inode = index.read(tx -> {
+      long at = start;
+      for (int i = 0; i < path.size(); i++) {
+        DirectoryEntryCache.Key key = entryKey(at, path.get(i));
+        DirectoryEntryCache.Target target = entries.get(key);
+        if (target == null) {
+          Optional<byte[]> v = tx.get(Table.DIRENTS, key.bytes());
+          if (v.isEmpty()) {
+            if (i == 0) {
+              directory(tx, at);
+            }
+            throw new NoSuchFileException(describe(at, path.get(i)));
+          }
+          target = new DirectoryEntryCache.Target(NamespaceCodec.direntInode(v.get()), NamespaceCodec.direntType(v.get()));
+          found.add(new DirectoryEntryCache.Found(key, target));
         }
-        at = entry(tx, at.number(), name);
+        if (i + 1 < path.size() && target.type() != Mode.S_IFDIR) {
+          throw new FileSystemException(describe(target.child(), path.get(i + 1)), null, NOT_A_DIRECTORY);
+        }
+        at = target.child();
       }
-      return at;
+      return load(tx, at);
     });
+    entries.addAll(generation, found);
+    return inode;
+  }
+
+  private static DirectoryEntryCache.Key entryKey(long parent, Name name) {
+    return new DirectoryEntryCache.Key(NamespaceCodec.entryKey(parent, name));
+  }
+
+  /**
+   * Runs {@code body} in a write transaction that may remove or replace the entries {@code
+   * changed}, which the entry cache forgets once the transaction is over, committed or not.
+   */
+  private void changeEntries(ChunkIndex.TransactionBody<Void> body, DirectoryEntryCache.Key... changed)
+      throws IOException {
+    try {
+      index.write(body);
+    } finally {
+      entries.forget(changed);
+    }
   }
 
   /** Makes every change committed so far durable (commits reach the disk at the latest here). */
@@ -169,7 +204,7 @@ public final class Namespace {
 
   /** Removes a non-directory entry; the inode goes with its last name. */
   public void unlink(long parent, Name name) throws IOException {
-    index.write(tx -> {
+    changeEntries(tx -> {
       Inode dir = directory(tx, parent);
       Inode target = entry(tx, parent, name);
       if (target.isDirectory()) {
@@ -181,11 +216,11 @@ public final class Namespace {
       dropLink(tx, target, now);
       store(tx, dir.touched(now));
       return null;
-    });
+    }, entryKey(parent, name));
   }
 
   public void rmdir(long parent, Name name) throws IOException {
-    index.write(tx -> {
+    changeEntries(tx -> {
       directory(tx, parent);
       Inode target = entry(tx, parent, name);
       if (!target.isDirectory()) {
@@ -198,7 +233,7 @@ public final class Namespace {
       Inode dir = load(tx, parent);
       store(tx, dir.withNlink(dir.nlink() - 1, now).touched(now));
       return null;
-    });
+    }, entryKey(parent, name));
   }
 
   /**
@@ -207,7 +242,7 @@ public final class Namespace {
    * does nothing; a directory cannot move below itself.
    */
   public void rename(long srcParent, Name srcName, long dstParent, Name dstName) throws IOException {
-    index.write(tx -> {
+    changeEntries(tx -> {
       directory(tx, srcParent);
       directory(tx, dstParent);
       Inode moved = entry(tx, srcParent, srcName);
@@ -261,7 +296,7 @@ public final class Namespace {
       store(tx, load(tx, srcParent).touched(now));
       store(tx, load(tx, dstParent).touched(now));
       return null;
-    });
+    }, entryKey(srcParent, srcName), entryKey(dstParent, dstName));
   }
 
   /** link(2): a new name for a non-directory. */
