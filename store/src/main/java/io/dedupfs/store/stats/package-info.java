@@ -1,2 +1,5 @@
-/** Live counters shared by the store's stages; depends on nothing else of dedupfs. */
+/**
+ * Live counters: of the store's pipeline stages, and of the requests a filesystem serves over
+ * the store. Depends on nothing else of dedupfs.
+ */
 package io.dedupfs.store.stats;
