@@ -8,9 +8,11 @@ import io.dedupfs.store.namespace.DirEntry;
 import io.dedupfs.store.namespace.Inode;
 import io.dedupfs.store.namespace.Name;
 import io.dedupfs.store.namespace.XattrMode;
+import io.dedupfs.store.stats.RequestStats;
 import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import jnr.ffi.Pointer;
@@ -60,6 +62,9 @@ public final class FuseAdapter extends FuseStubFS {
   private final CompletableFuture<Void> initialized = new CompletableFuture<>();
   private final DirectoryCursors cursors = new DirectoryCursors();
   private final FaultLog faults = new FaultLog(LOG);
+  /** One counter per {@link Operation}, at its ordinal: nothing is looked up by name on a request's way. */
+  private final RequestStats[] requests = Arrays.stream(Operation.values()).map(op -> new RequestStats(op.label))
+      .toArray(RequestStats[]::new);
   /** Set in init, before the first request. */
   private volatile AttributeTimeouts attributeTimeouts = AttributeTimeouts.none();
   /** Requests come one at a time (FuseMount runs libfuse single-threaded); per thread all the same, to stay safe if that changes. */
@@ -113,22 +118,38 @@ public final class FuseAdapter extends FuseStubFS {
     int run() throws Exception;
   }
 
-  /** Every call goes through here: jnr-fuse has no try/catch of its own around Java code. */
-  private int guard(String op, String path, Body body) {
+  /**
+   * Every call goes through here: jnr-fuse has no try/catch of its own around Java code. Each is
+   * counted, with the time from here to the reply: a negative reply (an errno) is an error.
+   */
+  private int guard(Operation op, String path, Body body) {
+    long start = System.nanoTime();
+    int reply;
     try {
-      return body.run();
+      reply = body.run();
     } catch (Throwable e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
       int errno = Errno.of(e);
       if (Errno.isFault(errno)) {
-        faults.log(op, path, e);
+        faults.log(op.label, path, e);
       } else if (LOG.isDebugEnabled()) {
-        LOG.debug("{} {}: {}", op, path, e.toString());
+        LOG.debug("{} {}: {}", op.label, path, e.toString());
       }
-      return -errno;
+      reply = -errno;
     }
+    requests[op.ordinal()].served(System.nanoTime() - start, reply < 0, op.movesData && reply > 0 ? reply : 0);
+    return reply;
+  }
+
+  /**
+   * The requests served since the mount, one entry per operation in {@link Operation}'s order
+   * (those never asked for too): how many, the time spent in this adapter and below it, errors
+   * answered, and bytes read or written. Time in libfuse, jnr-fuse and the kernel is not in it.
+   */
+  public List<RequestStats.Snapshot> requestStats() {
+    return Arrays.stream(requests).map(RequestStats::snapshot).toList();
   }
 
   private static FsPath path(String path) throws java.nio.file.FileSystemException {
@@ -158,12 +179,12 @@ public final class FuseAdapter extends FuseStubFS {
   /** libfuse replies with the attributes these two fill in: each sets how long they may be cached. */
   @Override
   public int getattr(String path, FileStat stat) {
-    return guard("getattr", path, () -> reply(stat, fs.getattr(path(path))));
+    return guard(Operation.GETATTR, path, () -> reply(stat, fs.getattr(path(path))));
   }
 
   @Override
   public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
-    return guard("fgetattr", path, () -> reply(stat, fs.getattr(fi.fh.get())));
+    return guard(Operation.FGETATTR, path, () -> reply(stat, fs.getattr(fi.fh.get())));
   }
 
   private int reply(FileStat stat, Inode inode) {
@@ -194,7 +215,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int chmod(String path, @mode_t long mode) {
-    return guard("chmod", path, () -> {
+    return guard(Operation.CHMOD, path, () -> {
       fs.setAttributes(path(path), AttributeChange.permissions((int) mode));
       return 0;
     });
@@ -202,7 +223,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int chown(String path, @uid_t long uid, @gid_t long gid) {
-    return guard("chown", path, () -> {
+    return guard(Operation.CHOWN, path, () -> {
       // (uid_t) -1 leaves the owner as it is; jnr hands it over as 2^32-1 or -1.
       Integer u = (int) uid == -1 ? null : (int) uid;
       Integer g = (int) gid == -1 ? null : (int) gid;
@@ -213,7 +234,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int utimens(String path, Timespec[] times) {
-    return guard("utimens", path, () -> {
+    return guard(Operation.UTIMENS, path, () -> {
       fs.setAttributes(path(path), AttributeChange.times(timeOf(times[0]), timeOf(times[1])));
       return 0;
     });
@@ -232,7 +253,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int statfs(String path, Statvfs stat) {
-    return guard("statfs", path, () -> {
+    return guard(Operation.STATFS, path, () -> {
       LiveFileSystem.Space space = fs.space();
       stat.f_bsize.set(BLOCK);
       stat.f_frsize.set(BLOCK);
@@ -248,7 +269,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int mknod(String path, @mode_t long mode, @dev_t long rdev) {
-    return guard("mknod", path, () -> {
+    return guard(Operation.MKNOD, path, () -> {
       fs.mknod(path(path), (int) mode, rdev, caller());
       return 0;
     });
@@ -256,7 +277,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int mkdir(String path, @mode_t long mode) {
-    return guard("mkdir", path, () -> {
+    return guard(Operation.MKDIR, path, () -> {
       fs.mkdir(path(path), (int) mode, caller());
       return 0;
     });
@@ -264,7 +285,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int symlink(String target, String linkPath) {
-    return guard("symlink", linkPath, () -> {
+    return guard(Operation.SYMLINK, linkPath, () -> {
       fs.symlink(target.getBytes(BYTES), path(linkPath), caller());
       return 0;
     });
@@ -272,7 +293,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int readlink(String path, Pointer buf, @size_t long size) {
-    return guard("readlink", path, () -> {
+    return guard(Operation.READLINK, path, () -> {
       byte[] target = fs.readlink(path(path));
       // As readlink(2) through libfuse: truncated to fit, always NUL-terminated.
       int n = (int) Math.min(target.length, size - 1);
@@ -284,7 +305,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int unlink(String path) {
-    return guard("unlink", path, () -> {
+    return guard(Operation.UNLINK, path, () -> {
       fs.unlink(path(path));
       return 0;
     });
@@ -292,7 +313,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int rmdir(String path) {
-    return guard("rmdir", path, () -> {
+    return guard(Operation.RMDIR, path, () -> {
       fs.rmdir(path(path));
       return 0;
     });
@@ -300,7 +321,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int rename(String from, String to) {
-    return guard("rename", from, () -> {
+    return guard(Operation.RENAME, from, () -> {
       fs.rename(path(from), path(to));
       return 0;
     });
@@ -308,7 +329,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int link(String existing, String newPath) {
-    return guard("link", newPath, () -> {
+    return guard(Operation.LINK, newPath, () -> {
       fs.link(path(existing), path(newPath));
       return 0;
     });
@@ -318,7 +339,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int opendir(String path, FuseFileInfo fi) {
-    return guard("opendir", path, () -> {
+    return guard(Operation.OPENDIR, path, () -> {
       FsPath dir = path(path);
       if (!fs.getattr(dir).isDirectory()) {
         return -ErrorCodes.ENOTDIR();
@@ -330,7 +351,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int readdir(String path, Pointer buf, FuseFillDir filler, @off_t long offset, FuseFileInfo fi) {
-    return guard("readdir", path, () -> {
+    return guard(Operation.READDIR, path, () -> {
       DirectoryCursors.Cursor cursor = cursors.get(fi.fh.get());
       long next = offset;
       if (next == 0) {
@@ -380,7 +401,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int releasedir(String path, FuseFileInfo fi) {
-    return guard("releasedir", path, () -> {
+    return guard(Operation.RELEASEDIR, path, () -> {
       cursors.close(fi.fh.get());
       return 0;
     });
@@ -390,7 +411,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int create(String path, @mode_t long mode, FuseFileInfo fi) {
-    return guard("create", path, () -> {
+    return guard(Operation.CREATE, path, () -> {
       fi.fh.set(fs.create(path(path), (int) mode, caller()));
       return 0;
     });
@@ -398,7 +419,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int open(String path, FuseFileInfo fi) {
-    return guard("open", path, () -> {
+    return guard(Operation.OPEN, path, () -> {
       int access = fi.flags.intValue() & O_ACCMODE;
       fi.fh.set(fs.open(path(path), access != O_RDONLY));
       return 0;
@@ -407,7 +428,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-    return guard("read", path, () -> {
+    return guard(Operation.READ, path, () -> {
       byte[] bytes = buffer(size);
       int n = fs.read(fi.fh.get(), offset, ByteBuffer.wrap(bytes, 0, (int) size));
       buf.put(0, bytes, 0, n);
@@ -417,7 +438,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-    return guard("write", path, () -> {
+    return guard(Operation.WRITE, path, () -> {
       byte[] bytes = buffer(size);
       buf.get(0, bytes, 0, (int) size);
       fs.write(fi.fh.get(), offset, ByteBuffer.wrap(bytes, 0, (int) size));
@@ -439,7 +460,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int truncate(String path, @off_t long size) {
-    return guard("truncate", path, () -> {
+    return guard(Operation.TRUNCATE, path, () -> {
       fs.truncate(path(path), size);
       return 0;
     });
@@ -447,7 +468,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
-    return guard("ftruncate", path, () -> {
+    return guard(Operation.FTRUNCATE, path, () -> {
       fs.truncate(fi.fh.get(), size);
       return 0;
     });
@@ -455,7 +476,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int fallocate(String path, int mode, @off_t long offset, @off_t long length, FuseFileInfo fi) {
-    return guard("fallocate", path, () -> {
+    return guard(Operation.FALLOCATE, path, () -> {
       if (mode != 0) {
         return -ErrorCodes.EOPNOTSUPP();
       }
@@ -466,7 +487,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int flush(String path, FuseFileInfo fi) {
-    return guard("flush", path, () -> {
+    return guard(Operation.FLUSH, path, () -> {
       fs.flush(fi.fh.get());
       return 0;
     });
@@ -474,7 +495,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int fsync(String path, int datasync, FuseFileInfo fi) {
-    return guard("fsync", path, () -> {
+    return guard(Operation.FSYNC, path, () -> {
       fs.fsync(fi.fh.get());
       return 0;
     });
@@ -482,7 +503,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int release(String path, FuseFileInfo fi) {
-    return guard("release", path, () -> {
+    return guard(Operation.RELEASE, path, () -> {
       fs.release(fi.fh.get());
       return 0;
     });
@@ -492,7 +513,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
-    return guard("setxattr", path, () -> {
+    return guard(Operation.SETXATTR, path, () -> {
       XattrMode mode = (flags & XATTR_CREATE) != 0 ? XattrMode.CREATE
           : (flags & XATTR_REPLACE) != 0 ? XattrMode.REPLACE : XattrMode.EITHER;
       byte[] bytes = new byte[(int) size];
@@ -504,7 +525,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int getxattr(String path, String name, Pointer value, @size_t long size) {
-    return guard("getxattr", path, () -> {
+    return guard(Operation.GETXATTR, path, () -> {
       byte[] bytes = fs.getXattr(path(path), name.getBytes(BYTES));
       return copyOut(bytes, value, size);
     });
@@ -512,7 +533,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int listxattr(String path, Pointer list, @size_t long size) {
-    return guard("listxattr", path, () -> {
+    return guard(Operation.LISTXATTR, path, () -> {
       java.io.ByteArrayOutputStream names = new java.io.ByteArrayOutputStream();
       for (byte[] n : fs.listXattrs(path(path))) {
         names.write(n);
@@ -536,7 +557,7 @@ public final class FuseAdapter extends FuseStubFS {
 
   @Override
   public int removexattr(String path, String name) {
-    return guard("removexattr", path, () -> {
+    return guard(Operation.REMOVEXATTR, path, () -> {
       fs.removeXattr(path(path), name.getBytes(BYTES));
       return 0;
     });
