@@ -193,14 +193,14 @@ final class MountCommand implements Callable<Integer> {
             () -> collectors.withMemory(GcSettings.DEFAULT_MEMORY).paced(GcSettings.BACKGROUND_SHARE),
             BACKGROUND_GC_DELAY_MILLIS);
         fs.snapshots().whenDeleted(background::snapshotDeleted);
+        FuseAdapter adapter = new FuseAdapter(fs, "dedupfs");
         ControlServer control = ControlServer.start(ControlServer.socketOf(repo),
             RepositoryOperations.of(() -> RepositoryStats.of(repository.index(),
                 new SpaceCounter(repository.index(), namespace, fs.snapshots(), snapshotReader, GcSettings.defaults(repo)),
-                Optional.of(pipeline.stats())), fs.snapshots(), collectors, () -> new Checker(repository,
+                Optional.of(pipeline.stats()), adapter.requestStats()), fs.snapshots(), collectors, () -> new Checker(repository,
                 namespace, fs.snapshots(), chunks, snapshotReader, GcSettings.defaults(repo)),
                 () -> new Repairer(repository, namespace, fs.snapshots(), pipeline, fs::commitAll, chunks, GcSettings.defaults(repo), Clock.systemUTC())));
         try (control; background) {
-          FuseAdapter adapter = new FuseAdapter(fs, "dedupfs");
           FuseMount mount = FuseMount.mount(adapter, mnt, repo.toString(), isRoot(), fuseOptions, MOUNT_TIMEOUT);
           Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // SIGTERM or SIGINT: unmount, then let the main thread commit everything before the JVM ends.

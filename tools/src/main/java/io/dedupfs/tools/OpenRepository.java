@@ -18,6 +18,7 @@ import io.dedupfs.tools.control.RepositoryStats;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -103,9 +104,10 @@ final class OpenRepository implements AutoCloseable {
   RepositoryOperations operations() {
     SnapshotReader trees = new SnapshotReader(chunks, TREE_CACHE_BYTES);
     GcSettings settings = GcSettings.defaults(repository.path());
-    // No ingest counters: this process writes nothing but what the command itself does.
+    // No ingest or request counters: this process serves no mount and writes only what the command itself does.
     return RepositoryOperations.of(() -> RepositoryStats.of(repository.index(),
-        new SpaceCounter(repository.index(), namespace, snapshots, trees, settings), Optional.empty()), snapshots,
+        new SpaceCounter(repository.index(), namespace, snapshots, trees, settings), Optional.empty(), List.of()),
+        snapshots,
         memory -> new Collector(repository, namespace, pipeline, snapshots, trees, () -> {}, settings.withMemory(memory)),
         () -> new Checker(repository, namespace, snapshots, chunks, trees, settings),
         () -> new Repairer(repository, namespace, snapshots, pipeline, () -> {}, chunks, settings,

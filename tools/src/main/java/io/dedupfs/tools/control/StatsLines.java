@@ -3,6 +3,7 @@ package io.dedupfs.tools.control;
 import io.dedupfs.gc.LastCollection;
 import io.dedupfs.gc.SpaceReport;
 import io.dedupfs.store.ingest.IngestStats;
+import io.dedupfs.store.stats.RequestStats;
 import io.dedupfs.store.stats.StageStats;
 import java.net.ProtocolException;
 import java.time.Duration;
@@ -20,6 +21,7 @@ final class StatsLines {
   static final String SNAPSHOT_SPACE = "snapshot-space";
   static final String INGEST = "ingest";
   static final String STAGE = "stage";
+  static final String REQUEST = "request";
 
   private StatsLines() {}
 
@@ -39,6 +41,9 @@ final class StatsLines {
             st.items(), st.bytes()));
       }
     });
+    for (RequestStats.Snapshot r : s.requests()) {
+      lines.add(join(REQUEST, r.name(), r.count(), r.nanos(), r.errors(), r.bytes()));
+    }
     lines.add(statsLine(s));
     return lines;
   }
@@ -67,6 +72,7 @@ final class StatsLines {
     List<SnapshotSummary> snapshots = new ArrayList<>();
     Map<Long, SpaceReport.SnapshotSpace> held = new HashMap<>();
     List<StageStats.Snapshot> stages = new ArrayList<>();
+    List<RequestStats.Snapshot> requests = new ArrayList<>();
     long[] space = null;
     long[] ingest = null;
     long[] stats = null;
@@ -85,6 +91,10 @@ final class StatsLines {
           case STAGE -> {
             long[] n = numbers(f, 2, 5);
             stages.add(new StageStats.Snapshot(f[1].replace('-', ' '), n[0], n[1], n[2], n[3], n[4]));
+          }
+          case REQUEST -> {
+            long[] n = numbers(f, 2, 4);
+            requests.add(new RequestStats.Snapshot(f[1], n[0], n[1], n[2], n[3]));
           }
           case STATS -> {
             if (f.length != 5 && f.length != 13) {
@@ -110,7 +120,7 @@ final class StatsLines {
         ingest[0], ingest[1], ingest[2], ingest[3], ingest[4], ingest[5], ingest[6], ingest[7], (int) ingest[8],
         ingest[9]));
     return new RepositoryStats(snapshots, new SpaceReport(space[0], space[1], space[2], space[3], space[4], space[5],
-        held), stats[2], stats[3], gc, counters);
+        held), stats[2], stats[3], gc, counters, requests);
   }
 
   /** The {@code count} numbers from field {@code from} of a line that has exactly those. */

@@ -29,9 +29,10 @@
  * gc-estimate MEMORY NUMS  what gc would free were the snapshots numbered NUMS (comma-separated,
  *                          or - for none) deleted first; changes nothing; answered by a report
  * stats                    what the repository stores; answered by a record line per snapshot, a
- *                          snapshot-space line per snapshot, a space line, ingest and stage lines
- *                          if the process is a mount, and a stats line last. Reads every chunk
- *                          entry and walks every snapshot: it may take minutes, with no progress
+ *                          snapshot-space line per snapshot, a space line, ingest, stage and
+ *                          request lines if the process is a mount, and a stats line last. Reads
+ *                          every chunk entry and walks every snapshot: it may take minutes, with
+ *                          no progress
  * check READ_DATA          check the repository (READ_DATA 1: every chunk read too); answered by
  *                          progress lines, then problem lines (at most 100) and a check report
  * repair READ_DATA         repair the repository from its packs and snapshot records, then check it
@@ -50,6 +51,7 @@
  * space LIVE_BYTES CHUNKS PLAIN_BYTES STORED_BYTES UNREFERENCED_CHUNKS UNREFERENCED_BYTES
  * ingest NEW_CHUNKS NEW_BYTES DUPLICATE_CHUNKS DUPLICATE_BYTES STORED_BYTES MEMORY_IN_USE MEMORY_BUDGET BLOCKED_NS QUEUED_CHUNKS PACKS_SEALED
  * stage NAME WAIT_INPUT_NS WORK_NS WAIT_OUTPUT_NS ITEMS BYTES
+ * request NAME COUNT NANOS ERRORS BYTES
  * problem TEXT                  (what is wrong; after a repair, what is still wrong)
  * repaired TEXT                 (what a repair repaired)
  * lost TEXT                     (data a repair found lost, by path)
@@ -95,8 +97,13 @@
  * another snapshot; {@code space} gives the live tree's file bytes and the index's chunks, their
  * plain and stored bytes, and those nothing references; {@code ingest} and the {@code stage} lines
  * (in pipeline order, names with '-' for ' ', times summed over the stage's threads) are the
- * counters of the mounted process's ingest pipeline since it started. A client skips lines of kinds
- * it does not know, so that a server may add some.
+ * counters of the mounted process's ingest pipeline since it started. The {@code request} lines
+ * are the mounted process's counters of the filesystem requests it served since it started, one
+ * line per kind of request it serves (also those not asked for yet), named as libfuse's
+ * operations ({@code getattr}, {@code write}...; one word): how many, the nanoseconds spent
+ * handling them in the process (summed over its threads; not the time in the kernel or libfuse),
+ * how many were answered with an error, and the bytes of file data they read or wrote. A client
+ * skips lines of kinds it does not know, so that a server may add some.
  *
  * <p>The package uses the store and gc modules only; it knows nothing of FUSE.
  */

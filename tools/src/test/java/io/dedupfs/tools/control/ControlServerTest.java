@@ -24,6 +24,7 @@ import io.dedupfs.store.repo.Compression;
 import io.dedupfs.store.repo.Repository;
 import io.dedupfs.store.repo.RepositoryConfig;
 import io.dedupfs.store.snapshot.Snapshots;
+import io.dedupfs.store.stats.RequestStats;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -73,12 +74,23 @@ class ControlServerTest {
     socket = ControlServer.socketOf(repository.path());
   }
 
+  /** What a mount's FUSE adapter would count: a getattr that failed, and two writes. */
+  private static List<RequestStats.Snapshot> requests() {
+    RequestStats getattr = new RequestStats("getattr");
+    getattr.served(2_500, true, 0);
+    RequestStats write = new RequestStats("write");
+    write.served(10_000, false, 4096);
+    write.served(30_000, false, 131072);
+    return List.of(getattr.snapshot(), write.snapshot(), new RequestStats("rename").snapshot());
+  }
+
   private RepositoryOperations operations() {
     ChunkReader chunks = ChunkReader.of(repository);
     SnapshotReader trees = new SnapshotReader(chunks, 1 << 20);
     GcSettings settings = GcSettings.defaults(repository.path());
     return RepositoryOperations.of(() -> RepositoryStats.of(repository.index(),
-        new SpaceCounter(repository.index(), namespace, snapshots, trees, settings), Optional.of(pipeline.stats())), snapshots,
+        new SpaceCounter(repository.index(), namespace, snapshots, trees, settings), Optional.of(pipeline.stats()),
+        requests()), snapshots,
         memory -> new Collector(repository, namespace, pipeline, snapshots, trees, () -> {}, settings.withMemory(memory)),
         () -> new Checker(repository, namespace, snapshots, chunks, trees, settings),
         () -> new Repairer(repository, namespace, snapshots, pipeline, () -> {}, chunks, settings,
@@ -114,6 +126,10 @@ class ControlServerTest {
       assertTrue(stats.dedupRatio() > 2.9, "three chunks stored once: " + stats.dedupRatio());
       assertTrue(stats.ingest().orElseThrow().newChunks() > 0, "the pipeline's counters came along");
       assertEquals(8, stats.ingest().orElseThrow().stages().size());
+      assertEquals(List.of(new RequestStats.Snapshot("getattr", 1, 2_500, 1, 0),
+          new RequestStats.Snapshot("write", 2, 40_000, 0, 135_168), new RequestStats.Snapshot("rename", 0, 0, 0, 0)),
+          stats.requests(), "the request counters came along, in the order the server sent them");
+      assertEquals(20_000, stats.requests().get(1).meanNanos());
     }
   }
 
