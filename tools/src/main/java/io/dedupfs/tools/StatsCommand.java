@@ -3,6 +3,7 @@ package io.dedupfs.tools;
 import io.dedupfs.gc.LastCollection;
 import io.dedupfs.gc.SpaceReport;
 import io.dedupfs.store.ingest.IngestStats;
+import io.dedupfs.store.stats.RequestStats;
 import io.dedupfs.store.stats.StageStats;
 import io.dedupfs.tools.control.RepositoryOperations;
 import io.dedupfs.tools.control.RepositoryStats;
@@ -10,6 +11,7 @@ import io.dedupfs.tools.control.SnapshotSummary;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.ZoneId;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -21,11 +23,12 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code dedupfs stats}: what a repository stores before and after deduplication and compression,
  * what each snapshot holds alone, the last garbage collection, and, mounted, the ingest pipeline's
- * stages. The JSON schema is in README.md ("Statistics").
+ * stages and the filesystem requests served. The JSON schema is in README.md ("Statistics").
  */
 @Command(name = "stats", mixinStandardHelpOptions = true,
     description = {"Show what a repository stores, what each snapshot holds alone (what deleting it, then gc, frees),"
-        + " the last garbage collection and, if mounted, the ingest pipeline's stages. Mounted or not.",
+        + " the last garbage collection and, if mounted, the ingest pipeline's stages and the filesystem requests"
+        + " served. Mounted or not.",
         "Reads every chunk entry and walks every snapshot: on a large repository this takes a while and writes"
             + " sort runs next to the repository, in fixed memory."})
 final class StatsCommand implements Callable<Integer> {
@@ -67,6 +70,10 @@ final class StatsCommand implements Callable<Integer> {
       out.append('\n').append(snapshotTable(s, zone));
     }
     s.ingest().ifPresent(i -> out.append('\n').append(ingest(i)));
+    String requests = RequestTable.format(s.requests());
+    if (!requests.isEmpty()) {
+      out.append("\nrequests since mounted\n").append(requests);
+    }
     return out.toString();
   }
 
@@ -127,7 +134,8 @@ final class StatsCommand implements Callable<Integer> {
         + ",\"plainBytes\":" + p.plainBytes() + ",\"storedBytes\":" + p.storedBytes() + ",\"dedupRatio\":"
         + ratio(s.dedupRatio()) + ",\"compressionRatio\":" + ratio(s.compressionRatio()) + ",\"unreferencedChunks\":"
         + p.unreferencedChunks() + ",\"unreferencedBytes\":" + p.unreferencedBytes() + ",\"perSnapshot\":" + perSnapshot
-        + ",\"lastGc\":" + gc + ",\"ingest\":" + s.ingest().map(StatsCommand::ingestJson).orElse("null") + "}\n";
+        + ",\"lastGc\":" + gc + ",\"ingest\":" + s.ingest().map(StatsCommand::ingestJson).orElse("null")
+        + ",\"requests\":" + requestsJson(s.requests()) + "}\n";
   }
 
   private static String ratio(double r) {
@@ -141,6 +149,16 @@ final class StatsCommand implements Callable<Integer> {
         + ",\"memoryInUse\":" + i.memoryInUse() + ",\"memoryBudget\":" + i.memoryBudget() + ",\"memoryBlockedNanos\":"
         + i.memoryBlockedNanos() + ",\"queuedChunks\":" + i.queuedChunks() + ",\"packsSealed\":" + i.packsSealed()
         + ",\"stages\":" + stages + "}";
+  }
+
+  /** null unmounted (no counters came), else an array, most time first. */
+  private static String requestsJson(List<RequestStats.Snapshot> requests) {
+    if (requests.isEmpty()) {
+      return "null";
+    }
+    return RequestTable.byTime(requests).stream().map(r -> "{\"name\":" + Json.string(r.name()) + ",\"count\":"
+        + r.count() + ",\"errors\":" + r.errors() + ",\"nanos\":" + r.nanos() + ",\"meanNanos\":" + r.meanNanos()
+        + ",\"bytes\":" + r.bytes() + "}").collect(Collectors.joining(",", "[", "]"));
   }
 
   private static String stageJson(StageStats.Snapshot st) {

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code dedupfs stats --json} of a mounted repository, as a script reads it: a file copied twice
  * is stored once, the ingest counters are there, and what a snapshot holds alone is what deleting
- * it and running {@code dedupfs gc} frees.
+ * it and running {@code dedupfs gc} frees; the requests the mount served are counted.
  */
 @Timeout(value = 4, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class StatsIT {
@@ -43,6 +43,41 @@ class StatsIT {
     assertEquals(0, gc.exit(), gc.toString());
     assertEquals(alone, number(gc.stdout(), "bytesFreed"), "gc frees what s1 alone held: " + gc.stdout());
     assertEquals(0, number(stats(), "unreferencedBytes"));
+  }
+
+  @Test
+  void statsJsonCountsTheRequestsTheMountServed() throws Exception {
+    fs = Mounted.fresh(dir);
+    String m = fs.mountpoint.toString();
+    int files = 40;
+    // 1000 bytes each; then a name that is not there, which the kernel asks getattr about.
+    sh("cd '" + m + "' && for i in $(seq " + files + "); do head -c 1000 /dev/urandom > f$i; done"
+        + " && cat f* > /dev/null && ! stat no-such-file 2>/dev/null");
+
+    String json = stats();
+    long[] create = request(json, "create");
+    long[] write = request(json, "write");
+    long[] getattr = request(json, "getattr");
+    assertTrue(create[0] >= files, "a create per file: " + json);
+    assertEquals(0, create[1], "no create failed: " + json);
+    assertTrue(write[0] >= files, "a write at least per file: " + json);
+    assertEquals(files * 1000L, write[4], "every byte written is counted once: " + json);
+    assertTrue(getattr[0] > files, "the kernel asks getattr before a create: " + json);
+    assertTrue(getattr[1] >= 1, "getattr of no-such-file failed: " + json);
+    assertTrue(getattr[2] > 0 && getattr[3] > 0 && getattr[3] == getattr[2] / getattr[0], "time is counted: " + json);
+    assertEquals(0, request(json, "rmdir")[0], "not asked for, but there: " + json);
+  }
+
+  /** {count, errors, nanos, meanNanos, bytes} of the request named {@code name} in {@code json}. */
+  private static long[] request(String json, String name) {
+    Matcher m = Pattern.compile("\\{\"name\":\"" + name + "\",\"count\":(\\d+),\"errors\":(\\d+),\"nanos\":(\\d+),"
+        + "\"meanNanos\":(\\d+),\"bytes\":(\\d+)}").matcher(json);
+    assertTrue(m.find(), name + " in " + json);
+    long[] n = new long[5];
+    for (int i = 0; i < n.length; i++) {
+      n[i] = Long.parseLong(m.group(i + 1));
+    }
+    return n;
   }
 
   private String stats() throws Exception {
