@@ -196,6 +196,7 @@ public final class ChunkIndex implements AutoCloseable {
           // in the kernel's cache); it reaches the disk at the next sync() (FORMAT.md §8 invariant 8).
           // An fsync per metadata operation would cap a FUSE mount at a few hundred files/s.
           .open(dir.toFile(), EnvFlags.MDB_NOTLS, EnvFlags.MDB_NOSYNC);
+      ExtractedLibrary.deleteLoaded();
       return new ChunkIndex(env, dir, sealing);
     } catch (LmdbException e) {
       throw LmdbFailures.translate(e, "open " + dir);
