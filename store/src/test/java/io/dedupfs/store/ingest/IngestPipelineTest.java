@@ -565,8 +565,12 @@ class IngestPipelineTest {
       }
       for (ChunkRef r : textRefs) {
         ChunkLocation loc = repo.index().find(r.id()).orElseThrow();
-        assertEquals(ChunkEncoding.ZSTD, loc.encoding(), () -> "compressible chunk stored as " + loc.encoding());
-        assertTrue(loc.storedLength() < loc.plainLength());
+        // The stream's last chunk may be a few bytes (the gear seed, so the cut points, are random per
+        // repository), and a few bytes need not compress: every chunk of full size must.
+        if (r.length() >= SMALL.min()) {
+          assertEquals(ChunkEncoding.ZSTD, loc.encoding(), () -> "compressible chunk of " + r.length() + " bytes stored as " + loc.encoding());
+          assertTrue(loc.storedLength() < loc.plainLength());
+        }
       }
 
       List<ChunkRef> randomRefs;
