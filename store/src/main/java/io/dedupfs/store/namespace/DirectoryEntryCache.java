@@ -1,6 +1,5 @@
 package io.dedupfs.store.namespace;
 
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,18 +23,8 @@ final class DirectoryEntryCache {
   /** What a directory entry says: the inode it names and its type bits (Mode.S_IF*). */
   record Target(long child, int type) {}
 
-  /** An entry's index key (parent inode, then name bytes), compared by content. */
-  record Key(byte[] bytes) {
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof Key k && Arrays.equals(bytes, k.bytes);
-    }
-
-    @Override
-    public int hashCode() {
-      return Arrays.hashCode(bytes);
-    }
-  }
+  /** A directory entry: the directory's inode and the name in it. */
+  record Key(long parent, Name name) {}
 
   /** An entry a walk read from the index, to be added after its transaction. */
   record Found(Key key, Target target) {}

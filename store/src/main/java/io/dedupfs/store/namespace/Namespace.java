@@ -107,10 +107,10 @@ public final class Namespace {
     Inode inode = index.read(tx -> {
       long at = start;
       for (int i = 0; i < path.size(); i++) {
-        DirectoryEntryCache.Key key = entryKey(at, path.get(i));
+        DirectoryEntryCache.Key key = new DirectoryEntryCache.Key(at, path.get(i));
         DirectoryEntryCache.Target target = entries.get(key);
         if (target == null) {
-          Optional<byte[]> v = tx.get(Table.DIRENTS, key.bytes());
+          Optional<byte[]> v = tx.get(Table.DIRENTS, NamespaceCodec.entryKey(at, path.get(i)));
           if (v.isEmpty()) {
             if (i == 0) {
               directory(tx, at);
@@ -132,7 +132,7 @@ public final class Namespace {
   }
 
   private static DirectoryEntryCache.Key entryKey(long parent, Name name) {
-    return new DirectoryEntryCache.Key(NamespaceCodec.entryKey(parent, name));
+    return new DirectoryEntryCache.Key(parent, name);
   }
 
   /**

@@ -7,14 +7,14 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class DirectoryEntryCacheTest {
-  private static final DirectoryEntryCache.Key KEY = new DirectoryEntryCache.Key(new byte[] {0, 0, 0, 0, 0, 0, 0, 1, 'a'});
+  private static final DirectoryEntryCache.Key KEY = new DirectoryEntryCache.Key(1, Name.of("a"));
   private static final DirectoryEntryCache.Target TARGET = new DirectoryEntryCache.Target(7, Mode.S_IFREG);
 
   @Test
   void keysCompareByContent() {
     DirectoryEntryCache cache = new DirectoryEntryCache();
     cache.addAll(cache.generation(), List.of(new DirectoryEntryCache.Found(KEY, TARGET)));
-    assertEquals(TARGET, cache.get(new DirectoryEntryCache.Key(KEY.bytes().clone())));
+    assertEquals(TARGET, cache.get(new DirectoryEntryCache.Key(1, Name.of(new byte[] {'a'}))));
   }
 
   /** A walk that read the index before a rename committed must not put back what the rename removed. */
@@ -22,7 +22,7 @@ class DirectoryEntryCacheTest {
   void whatAWalkFoundBeforeAnEntryWasForgottenIsNotAdded() {
     DirectoryEntryCache cache = new DirectoryEntryCache();
     long before = cache.generation();
-    cache.forget(new DirectoryEntryCache.Key(new byte[] {9}));
+    cache.forget(new DirectoryEntryCache.Key(9, Name.of("z")));
     cache.addAll(before, List.of(new DirectoryEntryCache.Found(KEY, TARGET)));
     assertNull(cache.get(KEY));
 
@@ -36,14 +36,14 @@ class DirectoryEntryCacheTest {
   void theLeastRecentlyUsedGoBeyondCapacity() {
     DirectoryEntryCache cache = new DirectoryEntryCache();
     for (int i = 0; i <= DirectoryEntryCache.CAPACITY; i++) {
-      DirectoryEntryCache.Key k = new DirectoryEntryCache.Key(new byte[] {(byte) (i >>> 24), (byte) (i >>> 16), (byte) (i >>> 8), (byte) i});
+      DirectoryEntryCache.Key k = new DirectoryEntryCache.Key(i, Name.of("n"));
       cache.addAll(cache.generation(), List.of(new DirectoryEntryCache.Found(k, TARGET)));
       if (i == 0) {
         continue;
       }
-      cache.get(new DirectoryEntryCache.Key(new byte[] {0, 0, 0, 0})); // the first stays the most recently used
+      cache.get(new DirectoryEntryCache.Key(0, Name.of("n"))); // the first stays the most recently used
     }
-    assertEquals(TARGET, cache.get(new DirectoryEntryCache.Key(new byte[] {0, 0, 0, 0})));
-    assertNull(cache.get(new DirectoryEntryCache.Key(new byte[] {0, 0, 0, 1})), "the least recently used went");
+    assertEquals(TARGET, cache.get(new DirectoryEntryCache.Key(0, Name.of("n"))));
+    assertNull(cache.get(new DirectoryEntryCache.Key(1, Name.of("n"))), "the least recently used went");
   }
 }
