@@ -5,27 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dedupfs.store.chunk.ChunkKind;
-import io.dedupfs.store.file.FileWriter;
 import io.dedupfs.store.index.ChunkIndex.ChunkEntry;
-import io.dedupfs.store.ingest.IngestPipeline;
-import io.dedupfs.store.ingest.IngestSettings;
-import io.dedupfs.store.namespace.Mode;
 import io.dedupfs.store.namespace.Name;
-import io.dedupfs.store.namespace.Namespace;
-import io.dedupfs.store.read.ChunkReader;
-import io.dedupfs.store.repo.ChunkerParameters;
-import io.dedupfs.store.repo.Compression;
 import io.dedupfs.store.repo.Repository;
-import io.dedupfs.store.repo.RepositoryConfig;
 import io.dedupfs.store.snapshot.SnapshotReader;
-import io.dedupfs.store.snapshot.Snapshots;
 import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
-import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -35,39 +21,24 @@ import org.junit.jupiter.api.io.TempDir;
 /** dedupfs check on a real repository: clean when intact, each kind of damage reported. */
 class CheckerTest {
   @TempDir Path tmp;
+  private TestRepository t;
   private Repository repo;
-  private IngestPipeline pipeline;
-  private ChunkReader chunks;
-  private Namespace ns;
-  private Snapshots snapshots;
 
   @BeforeEach
   void open() throws Exception {
-    repo = Repository.init(tmp.resolve("repo"),
-        RepositoryConfig.create(new ChunkerParameters(16 << 10, 64 << 10, 256 << 10), Compression.DEFAULT),
-        Repository.OpenOptions.DEFAULT);
-    pipeline = new IngestPipeline(repo, new IngestSettings(16 << 20, 2, Duration.ofMillis(100), 4), Clock.systemUTC());
-    chunks = ChunkReader.of(repo);
-    ns = Namespace.open(repo.index(), Clock.systemUTC());
-    snapshots = Snapshots.open(repo, ns, pipeline, () -> {});
-    byte[] content = new byte[1 << 20];
-    new Random(1).nextBytes(content);
-    long inode = ns.mknod(Namespace.ROOT, Name.of("f"), Mode.S_IFREG | 0644, 0, 0, 0).number();
-    FileWriter w = new FileWriter(inode, 0, ns, pipeline);
-    w.write(0, ByteBuffer.wrap(content));
-    w.flush();
-    snapshots.create(Name.of("s1"));
+    t = new TestRepository(tmp);
+    repo = t.repo;
+    t.write("f", TestRepository.random(1, 1 << 20));
+    t.snapshots.create(Name.of("s1"));
   }
 
   @AfterEach
   void close() throws Exception {
-    pipeline.close();
-    chunks.close();
-    repo.close();
+    t.close();
   }
 
   private CheckReport check(boolean readData) throws Exception {
-    return new Checker(repo, ns, snapshots, chunks, new SnapshotReader(chunks, 1 << 20), GcSettings.defaults(tmp))
+    return new Checker(repo, t.ns, t.snapshots, t.chunks, new SnapshotReader(t.chunks, 1 << 20), GcSettings.defaults(tmp))
         .run(readData);
   }
 
