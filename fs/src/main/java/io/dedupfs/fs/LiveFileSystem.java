@@ -18,6 +18,7 @@ import java.nio.file.FileStore;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -25,9 +26,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The read-write tree of a mounted repository, by path, with no FUSE: what the adapter calls for
- * each operation. Paths resolve to inodes in one transaction each; file data goes through one
- * {@link FileWriter} per inode being written and a shared {@link FileReader}. Errors are the
+ * The read-write tree of a mounted repository, by node, with no FUSE: what the adapter calls for
+ * each operation. A node is a live inode's number or one of the {@code .snapshots} view's (the
+ * kernel learns each from a lookup). File data goes through one {@link FileWriter} per inode
+ * being written and a shared {@link FileReader}. Errors are the
  * namespace's java.nio exceptions. Every second, runs of writes older than 2 s are committed, and the
  * index is synced, so data not fsync'ed is durable within a few seconds. Thread-safe.
  */
@@ -75,88 +77,110 @@ public final class LiveFileSystem implements AutoCloseable {
     background.scheduleWithFixedDelay(this::writeBack, SYNC_PERIOD_MILLIS, SYNC_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
   }
 
-  // ---------------------------------------------------------------- attributes and names
+  // ---------------------------------------------------------------- nodes and names
 
-  public Inode getattr(FsPath path) throws IOException {
-    List<Name> snapshot = inSnapshots(path);
-    return snapshot != null ? snapshotTree.getattr(snapshot) : files.view(namespace.resolve(Namespace.ROOT, path.names()));
+  /**
+   * Nodes are what the kernel names files by: a live inode's number, or a node of the
+   * {@code .snapshots} view (numbers from {@link SnapshotFileSystem#DIRECTORY_INODE} up).
+   */
+  public static boolean isSnapshotView(long node) {
+    return SnapshotFileSystem.isInView(node);
   }
 
-  /** Whether {@code inode} is in the read-only {@code .snapshots} view (or is that directory): its attributes never change. */
-  public static boolean isSnapshotView(Inode inode) {
-    return inode.number() >= SnapshotFileSystem.DIRECTORY_INODE;
+  /** The node of {@code .snapshots}: its attributes change behind the kernel's back, as snapshots come and go. */
+  public static final long SNAPSHOTS_NODE = SnapshotFileSystem.DIRECTORY_INODE;
+
+  /** Whether an open handle is on a file of a snapshot, which never changes. */
+  public static boolean isSnapshotHandle(long handle) {
+    return SnapshotFileSystem.owns(handle);
   }
 
-  /** The attributes of the inode an open handle is on. */
-  public Inode getattr(long handle) throws IOException {
-    return SnapshotFileSystem.owns(handle) ? snapshotTree.getattr(handle)
-        : files.view(namespace.getattr(files.inodeOf(handle)));
+  /** The entry {@code name} in directory {@code parent}, if there is one. {@code .snapshots} is reachable by name in the root. */
+  public Optional<Inode> lookup(long parent, Name name) throws IOException {
+    if (isSnapshotDirectory(parent, name)) {
+      return Optional.of(snapshotTree.getattr(SnapshotFileSystem.DIRECTORY_INODE));
+    }
+    if (isSnapshotView(parent)) {
+      return snapshotTree.lookup(parent, name);
+    }
+    return namespace.lookup(parent, name).map(files::view);
   }
 
-  public byte[] readlink(FsPath path) throws IOException {
-    List<Name> snapshot = inSnapshots(path);
-    return snapshot != null ? snapshotTree.readlink(snapshot) : namespace.readlink(resolve(path));
+  /** The kernel dropped {@code lookups} references to {@code node}. */
+  public void forget(long node, long lookups) {
+    if (isSnapshotView(node)) {
+      snapshotTree.forget(node, lookups);
+    }
   }
 
-  public Inode mknod(FsPath path, int mode, long rdev, Caller caller) throws IOException {
-    return namespace.mknod(resolve(writableParent(path)), path.name(), mode, caller.uid(), caller.gid(), rdev);
+  public Inode getattr(long node) throws IOException {
+    return isSnapshotView(node) ? snapshotTree.getattr(node) : files.view(namespace.getattr(node));
+  }
+
+  public byte[] readlink(long node) throws IOException {
+    return isSnapshotView(node) ? snapshotTree.readlink(node) : namespace.readlink(node);
+  }
+
+  public Inode mknod(long parent, Name name, int mode, long rdev, Caller caller) throws IOException {
+    requireCreatable(parent, name);
+    return namespace.mknod(parent, name, mode, caller.uid(), caller.gid(), rdev);
   }
 
   /** In {@code .snapshots}, takes a snapshot of the tree named as the new directory. */
-  public void mkdir(FsPath path, int permissions, Caller caller) throws IOException, InterruptedException {
-    List<Name> snapshot = inSnapshots(path);
-    if (snapshot != null && !snapshot.isEmpty()) {
-      snapshotTree.mkdir(snapshot);
-    } else {
-      mknod(path, Mode.S_IFDIR | (permissions & Mode.PERMISSIONS), 0, caller);
+  public Inode mkdir(long parent, Name name, int permissions, Caller caller) throws IOException, InterruptedException {
+    if (isSnapshotView(parent)) {
+      return snapshotTree.mkdir(parent, name);
     }
+    return mknod(parent, name, Mode.S_IFDIR | (permissions & Mode.PERMISSIONS), 0, caller);
   }
 
-  public Inode symlink(byte[] target, FsPath link, Caller caller) throws IOException {
-    return namespace.symlink(resolve(writableParent(link)), link.name(), target, caller.uid(), caller.gid());
+  public Inode symlink(byte[] target, long parent, Name name, Caller caller) throws IOException {
+    requireCreatable(parent, name);
+    return namespace.symlink(parent, name, target, caller.uid(), caller.gid());
   }
 
-  public void unlink(FsPath path) throws IOException {
-    namespace.unlink(resolve(writableParent(path)), path.name());
+  public void unlink(long parent, Name name) throws IOException {
+    requireRemovable(parent, name);
+    namespace.unlink(parent, name);
   }
 
   /** In {@code .snapshots}, deletes the snapshot. */
-  public void rmdir(FsPath path) throws IOException {
-    List<Name> snapshot = inSnapshots(path);
-    if (snapshot != null) {
-      snapshotTree.rmdir(snapshot);
-    } else {
-      namespace.rmdir(resolve(path.parent()), path.name());
+  public void rmdir(long parent, Name name) throws IOException {
+    if (isSnapshotView(parent)) {
+      snapshotTree.rmdir(parent, name);
+      return;
     }
+    requireRemovable(parent, name);
+    namespace.rmdir(parent, name);
   }
 
   /** Within {@code .snapshots}, renames a snapshot; nothing moves in or out of it. */
-  public void rename(FsPath from, FsPath to) throws IOException {
-    List<Name> fromSnapshot = inSnapshots(from);
-    List<Name> toSnapshot = inSnapshots(to);
-    if (fromSnapshot != null && toSnapshot != null) {
-      snapshotTree.rename(fromSnapshot, toSnapshot);
-    } else {
-      namespace.rename(resolve(writableParent(from)), from.name(), resolve(writableParent(to)), to.name());
+  public void rename(long parent, Name name, long newParent, Name newName, boolean replace) throws IOException {
+    if (isSnapshotView(parent) && isSnapshotView(newParent)) {
+      snapshotTree.rename(parent, name, newParent, newName);
+      return;
     }
+    requireRemovable(parent, name);
+    requireCreatable(newParent, newName);
+    namespace.rename(parent, name, newParent, newName, replace);
   }
 
-  public Inode link(FsPath existing, FsPath newPath) throws IOException {
-    requireWritable(existing);
-    return namespace.link(resolve(existing), resolve(writableParent(newPath)), newPath.name());
+  public Inode link(long node, long newParent, Name newName) throws IOException {
+    requireWritable(node);
+    requireCreatable(newParent, newName);
+    return files.view(namespace.link(node, newParent, newName));
   }
 
   /** chmod, chown, utimens. A file being written takes the change through its writer, which keeps it ordered after earlier writes. */
-  public Inode setAttributes(FsPath path, AttributeChange change) throws IOException {
-    long inode = resolve(requireWritable(path));
-    FileWriter writer = files.existingWriter(inode);
-    return writer == null ? namespace.setAttributes(inode, change) : files.view(writer.setAttributes(change));
+  public Inode setAttributes(long node, AttributeChange change) throws IOException {
+    requireWritable(node);
+    FileWriter writer = files.existingWriter(node);
+    return writer == null ? namespace.setAttributes(node, change) : files.view(writer.setAttributes(change));
   }
 
   /** Up to {@code limit} entries of a directory after {@code after} (null: from the start), in name order. */
-  public List<DirEntry> list(FsPath directory, Name after, int limit) throws IOException {
-    List<Name> snapshot = inSnapshots(directory);
-    return snapshot != null ? snapshotTree.list(snapshot, after, limit) : namespace.list(resolve(directory), after, limit);
+  public List<DirEntry> list(long directory, Name after, int limit) throws IOException {
+    return isSnapshotView(directory) ? snapshotTree.list(directory, after, limit) : namespace.list(directory, after, limit);
   }
 
   /** Now on the namespace's clock, in nanoseconds since the epoch (for UTIME_NOW). */
@@ -170,44 +194,44 @@ public final class LiveFileSystem implements AutoCloseable {
 
   // ---------------------------------------------------------------- extended attributes
 
-  public byte[] getXattr(FsPath path, byte[] name) throws IOException {
-    List<Name> snapshot = inSnapshots(path);
-    return snapshot != null ? snapshotTree.getXattr(snapshot, name) : namespace.getXattr(resolve(path), name);
+  public byte[] getXattr(long node, byte[] name) throws IOException {
+    return isSnapshotView(node) ? snapshotTree.getXattr(node, name) : namespace.getXattr(node, name);
   }
 
-  public void setXattr(FsPath path, byte[] name, byte[] value, XattrMode mode) throws IOException {
-    namespace.setXattr(resolve(requireWritable(path)), name, value, mode);
+  public void setXattr(long node, byte[] name, byte[] value, XattrMode mode) throws IOException {
+    requireWritable(node);
+    namespace.setXattr(node, name, value, mode);
   }
 
-  public List<byte[]> listXattrs(FsPath path) throws IOException {
-    List<Name> snapshot = inSnapshots(path);
-    return snapshot != null ? snapshotTree.listXattrs(snapshot) : namespace.listXattrs(resolve(path));
+  public List<byte[]> listXattrs(long node) throws IOException {
+    return isSnapshotView(node) ? snapshotTree.listXattrs(node) : namespace.listXattrs(node);
   }
 
-  public void removeXattr(FsPath path, byte[] name) throws IOException {
-    namespace.removeXattr(resolve(requireWritable(path)), name);
+  public void removeXattr(long node, byte[] name) throws IOException {
+    requireWritable(node);
+    namespace.removeXattr(node, name);
   }
 
   // ---------------------------------------------------------------- file data
 
   /** Opens a regular file; the handle names it until {@link #release}, whatever happens to its names. */
-  public long open(FsPath path, boolean forWriting) throws IOException {
-    List<Name> snapshot = inSnapshots(path);
-    if (snapshot != null) {
-      return snapshotTree.open(snapshot, forWriting);
+  public long open(long node, boolean forWriting) throws IOException {
+    if (isSnapshotView(node)) {
+      return snapshotTree.open(node, forWriting);
     }
-    Inode inode = namespace.resolve(Namespace.ROOT, path.names());
-    if (inode.isDirectory()) {
-      throw new FileSystemException(path.toString(), null, "Is a directory");
+    if (namespace.getattr(node).isDirectory()) {
+      throw new FileSystemException("inode " + node, null, "Is a directory");
     }
-    return files.open(inode.number());
+    return files.open(node);
   }
 
+  /** A new regular file, open. */
+  public record Created(Inode inode, long handle) {}
+
   /** Creates a regular file and opens it. */
-  public long create(FsPath path, int permissions, Caller caller) throws IOException {
-    writableParent(path);
-    Inode inode = mknod(path, Mode.S_IFREG | (permissions & Mode.PERMISSIONS), 0, caller);
-    return files.open(inode.number());
+  public Created create(long parent, Name name, int permissions, Caller caller) throws IOException {
+    Inode inode = mknod(parent, name, Mode.S_IFREG | (permissions & Mode.PERMISSIONS), 0, caller);
+    return new Created(inode, files.open(inode.number()));
   }
 
   /** Reads into {@code dst} at {@code offset}; a file's own pending writes are committed first, so they read back. */
@@ -232,23 +256,24 @@ public final class LiveFileSystem implements AutoCloseable {
     writer.write(offset, data);
   }
 
-  public void truncate(FsPath path, long size) throws IOException, InterruptedException {
-    requireWritable(path);
-    Inode file = namespace.resolve(Namespace.ROOT, path.names());
+  /** truncate(2) by node, or ftruncate(2) when {@code handle} is not null. */
+  public void truncate(long node, Long handle, long size) throws IOException, InterruptedException {
+    requireWritable(node);
+    if (handle != null) {
+      files.writer(handle).truncate(requireSize(size));
+      return;
+    }
+    Inode file = namespace.getattr(node);
     if (file.isDirectory()) {
-      throw new FileSystemException(path.toString(), null, "Is a directory");
+      throw new FileSystemException("inode " + node, null, "Is a directory");
     }
     if (file.type() != Mode.S_IFREG) {
-      throw new FileSystemException(path.toString(), null, "Invalid argument");
+      throw new FileSystemException("inode " + node, null, "Invalid argument");
     }
-    files.withWriter(file.number(), w -> {
+    files.withWriter(node, w -> {
       w.truncate(requireSize(size));
       return null;
     });
-  }
-
-  public void truncate(long handle, long size) throws IOException, InterruptedException {
-    files.writer(handle).truncate(requireSize(size));
   }
 
   /** fallocate(2) in its default mode: the file grows to cover the range; the new bytes read as zeros. */
@@ -299,35 +324,30 @@ public final class LiveFileSystem implements AutoCloseable {
     }
   }
 
-  private long resolve(FsPath path) throws IOException {
-    return namespace.resolve(Namespace.ROOT, path.names()).number();
+  private static boolean isSnapshotDirectory(long parent, Name name) {
+    return parent == Namespace.ROOT && name.equals(SnapshotFileSystem.DIRECTORY);
   }
 
-  /**
-   * The names below {@code .snapshots} when {@code path} is in it or is it (then empty), else
-   * null. {@code .snapshots} is reachable by name only in the root, and never listed there.
-   */
-  private static List<Name> inSnapshots(FsPath path) {
-    List<Name> names = path.names();
-    return !names.isEmpty() && names.get(0).equals(SnapshotFileSystem.DIRECTORY) ? names.subList(1, names.size()) : null;
-  }
-
-  /** {@code path}, if it is in the live tree: snapshots change only by mkdir, rmdir and rename. */
-  private static FsPath requireWritable(FsPath path) throws FileSystemException {
-    List<Name> snapshot = inSnapshots(path);
-    if (snapshot != null) {
-      throw SnapshotFileSystem.readOnly(snapshot);
+  /** Only the live tree changes; the snapshots change by mkdir, rmdir and rename in {@code .snapshots}. */
+  private static void requireWritable(long node) throws FileSystemException {
+    if (isSnapshotView(node)) {
+      throw new FileSystemException("inode " + node, null, SnapshotFileSystem.READ_ONLY);
     }
-    return path;
   }
 
-  /** The parent of a name to create or remove in the live tree; {@code .snapshots} itself exists and stays. */
-  private static FsPath writableParent(FsPath path) throws FileSystemException {
-    List<Name> snapshot = inSnapshots(path);
-    if (snapshot != null && snapshot.isEmpty()) {
-      throw new FileAlreadyExistsException(path.toString(), null, "reserved for snapshots");
+  /** A new name can go in a live directory, except {@code .snapshots} in the root: it exists and stays. */
+  private static void requireCreatable(long parent, Name name) throws FileSystemException {
+    requireWritable(parent);
+    if (isSnapshotDirectory(parent, name)) {
+      throw new FileAlreadyExistsException(name.toString(), null, "reserved for snapshots");
     }
-    return requireWritable(path).parent();
+  }
+
+  private static void requireRemovable(long parent, Name name) throws FileSystemException {
+    requireWritable(parent);
+    if (isSnapshotDirectory(parent, name)) {
+      throw SnapshotFileSystem.readOnly(name);
+    }
   }
 
   private static long requireSize(long size) throws FileSystemException {

@@ -15,18 +15,22 @@ import io.dedupfs.store.snapshot.TreeEntry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code MOUNT/.snapshots}: a directory of snapshots, each a read-only directory holding the tree
- * as it was (FORMAT.md §10). Paths here are relative to {@code .snapshots}: the first name is a
- * snapshot's. {@code mkdir}, {@code rmdir} and {@code rename} of a snapshot take, delete and
- * rename it; any other change gives EROFS. Thread-safe.
+ * as it was (FORMAT.md §10). Its nodes are numbered as {@link Snapshots#inodeInSnapshot} shows
+ * them, all at or above {@link #DIRECTORY_INODE}. The kernel learns a node only from a lookup
+ * and names it by number from then on, so each node it holds is kept here, with how many
+ * lookups it has not yet forgotten. {@code mkdir}, {@code rmdir} and {@code rename} of a
+ * snapshot take, delete and rename it; any other change gives EROFS. Thread-safe.
  */
 final class SnapshotFileSystem {
   static final Name DIRECTORY = Name.of(".snapshots");
@@ -40,6 +44,7 @@ final class SnapshotFileSystem {
   private final SnapshotReader reader;
   private final FileReader files;
   private final Namespace namespace;
+  private final Map<Long, Node> nodes = new ConcurrentHashMap<>();
   private final Map<Long, Located> open = new ConcurrentHashMap<>();
   private final AtomicLong nextHandle = new AtomicLong(HANDLE_BIT | 1);
 
@@ -54,85 +59,134 @@ final class SnapshotFileSystem {
     return (handle & HANDLE_BIT) != 0;
   }
 
+  static boolean isInView(long node) {
+    return node >= DIRECTORY_INODE;
+  }
+
+  // ---------------------------------------------------------------- nodes
+
+  /** An entry of a snapshot, with its snapshot: what a node or an open handle stands for. */
+  private record Located(SnapshotRecord snapshot, TreeEntry entry) {
+    long node() {
+      return Snapshots.inodeInSnapshot(snapshot.number(), entry.inode().number());
+    }
+  }
+
+  /** A node the kernel holds, and how many of its lookups it has not forgotten. */
+  private record Node(Located at, long lookups) {}
+
+  /** The entry {@code name} in directory {@code parent}, counted as one more lookup of its node. */
+  Optional<Inode> lookup(long parent, Name name) throws IOException {
+    Optional<Located> found;
+    if (parent == DIRECTORY_INODE) {
+      found = snapshots.find(name).map(r -> new Located(r, r.root()));
+    } else {
+      Located dir = directory(parent);
+      found = reader.lookup(dir.entry, name).map(e -> new Located(dir.snapshot, e));
+    }
+    found.ifPresent(at -> nodes.merge(at.node(), new Node(at, 1), (old, one) -> new Node(old.at, old.lookups + 1)));
+    return found.map(at -> shown(at.snapshot, at.entry));
+  }
+
+  /** The kernel dropped {@code lookups} of its references to {@code node}; at none left, it is forgotten here too. */
+  void forget(long node, long lookups) {
+    nodes.computeIfPresent(node, (n, held) -> held.lookups <= lookups ? null : new Node(held.at, held.lookups - lookups));
+  }
+
+  /** How many nodes the kernel holds in the snapshots, for tests. */
+  int nodesHeld() {
+    return nodes.size();
+  }
+
+  private Located located(long node) throws NoSuchFileException {
+    Node held = nodes.get(node);
+    if (held == null) {
+      // The kernel names only nodes it looked up; one deleted meanwhile is gone.
+      throw new NoSuchFileException("snapshot node " + node);
+    }
+    return held.at;
+  }
+
+  private Located directory(long node) throws IOException {
+    Located at = located(node);
+    if (!at.entry.isDirectory()) {
+      throw new FileSystemException("snapshot node " + node, null, "Not a directory");
+    }
+    return at;
+  }
+
   // ---------------------------------------------------------------- reading
 
-  Inode getattr(List<Name> path) throws IOException {
-    if (path.isEmpty()) {
+  Inode getattr(long node) throws IOException {
+    if (node == DIRECTORY_INODE) {
       // Owned by root like the tree's root, read and search for all, its times the newest snapshot's.
       List<SnapshotRecord> all = snapshots.list();
       long time = all.isEmpty() ? namespace.getattr(Namespace.ROOT).ctimeNanos() : all.get(all.size() - 1).createdNanos();
       return new Inode(DIRECTORY_INODE, Mode.S_IFDIR | 0555, 0, 0, 2 + all.size(), 0, time, time, time, 0, 0);
     }
-    Located at = locate(path);
+    Located at = located(node);
     return shown(at.snapshot, at.entry);
   }
 
-  List<DirEntry> list(List<Name> path, Name after, int limit) throws IOException {
-    if (path.isEmpty()) {
+  List<DirEntry> list(long node, Name after, int limit) throws IOException {
+    if (node == DIRECTORY_INODE) {
       List<DirEntry> out = new ArrayList<>();
       snapshots.list().stream()
           .filter(r -> after == null || r.name().compareTo(after) > 0)
           .sorted((a, b) -> a.name().compareTo(b.name()))
           .limit(limit)
-          .forEach(r -> out.add(new DirEntry(r.name(), Snapshots.inodeInSnapshot(r.number(), r.root().inode().number()),
-              Mode.S_IFDIR)));
+          .forEach(r -> out.add(new DirEntry(r.name(), new Located(r, r.root()).node(), Mode.S_IFDIR)));
       return out;
     }
-    Located at = directory(path);
+    Located at = directory(node);
     List<DirEntry> out = new ArrayList<>();
     for (TreeEntry e : reader.list(at.entry, after, limit)) {
-      out.add(new DirEntry(e.name(), Snapshots.inodeInSnapshot(at.snapshot.number(), e.inode().number()),
-          e.inode().type()));
+      out.add(new DirEntry(e.name(), new Located(at.snapshot, e).node(), e.inode().type()));
     }
     return out;
   }
 
-  byte[] readlink(List<Name> path) throws IOException {
-    TreeEntry e = locate(path).entry;
+  byte[] readlink(long node) throws IOException {
+    TreeEntry e = located(node).entry;
     if (e.target() == null) {
-      throw new FileSystemException(path.toString(), null, "Invalid argument");
+      throw new FileSystemException("snapshot node " + node, null, "Invalid argument");
     }
     return e.target();
   }
 
-  byte[] getXattr(List<Name> path, byte[] name) throws IOException {
-    for (Xattr x : xattrs(path)) {
+  byte[] getXattr(long node, byte[] name) throws IOException {
+    for (Xattr x : xattrs(node)) {
       if (Arrays.equals(x.name(), name)) {
         return x.value();
       }
     }
-    throw new NoSuchAttributeException(path.toString(), new String(name, java.nio.charset.StandardCharsets.UTF_8));
+    throw new NoSuchAttributeException("snapshot node " + node, new String(name, java.nio.charset.StandardCharsets.UTF_8));
   }
 
-  List<byte[]> listXattrs(List<Name> path) throws IOException {
+  List<byte[]> listXattrs(long node) throws IOException {
     List<byte[]> names = new ArrayList<>();
-    xattrs(path).forEach(x -> names.add(x.name()));
+    xattrs(node).forEach(x -> names.add(x.name()));
     return names;
   }
 
-  private List<Xattr> xattrs(List<Name> path) throws IOException {
-    return path.isEmpty() ? List.of() : locate(path).entry.xattrs();
+  private List<Xattr> xattrs(long node) throws IOException {
+    return node == DIRECTORY_INODE ? List.of() : located(node).entry.xattrs();
   }
 
-  long open(List<Name> path, boolean forWriting) throws IOException {
+  long open(long node, boolean forWriting) throws IOException {
     if (forWriting) {
-      throw new FileSystemException(path.toString(), null, READ_ONLY);
+      throw new FileSystemException("snapshot node " + node, null, READ_ONLY);
     }
-    if (path.isEmpty()) {
+    if (node == DIRECTORY_INODE) {
       throw new FileSystemException(DIRECTORY.toString(), null, "Is a directory");
     }
-    Located at = locate(path);
+    Located at = located(node);
     if (at.entry.isDirectory()) {
-      throw new FileSystemException(path.toString(), null, "Is a directory");
+      throw new FileSystemException("snapshot node " + node, null, "Is a directory");
     }
     long handle = nextHandle.getAndIncrement();
     open.put(handle, at);
     return handle;
-  }
-
-  Inode getattr(long handle) throws FileSystemException {
-    Located at = file(handle);
-    return shown(at.snapshot, at.entry);
   }
 
   int read(long handle, long offset, ByteBuffer dst) throws IOException {
@@ -159,46 +213,33 @@ final class SnapshotFileSystem {
 
   // ---------------------------------------------------------------- changing the set of snapshots
 
-  void mkdir(List<Name> path) throws IOException, InterruptedException {
-    if (path.size() != 1) {
-      throw readOnly(path);
+  /** Takes a snapshot named {@code name}: its root is then looked up, as for any new directory. */
+  Inode mkdir(long parent, Name name) throws IOException, InterruptedException {
+    requireDirectory(parent, name);
+    snapshots.create(name);
+    return lookup(DIRECTORY_INODE, name).orElseThrow(() -> new NoSuchFileException(name.toString()));
+  }
+
+  void rmdir(long parent, Name name) throws IOException {
+    requireDirectory(parent, name);
+    snapshots.delete(name);
+  }
+
+  void rename(long parent, Name name, long newParent, Name newName) throws IOException {
+    requireDirectory(parent, name);
+    requireDirectory(newParent, newName);
+    snapshots.rename(name, newName);
+  }
+
+  /** Snapshots are the entries of {@code .snapshots}; below them nothing changes. */
+  private static void requireDirectory(long parent, Name name) throws FileSystemException {
+    if (parent != DIRECTORY_INODE) {
+      throw readOnly(name);
     }
-    snapshots.create(path.get(0));
   }
 
-  void rmdir(List<Name> path) throws IOException {
-    if (path.size() != 1) {
-      throw readOnly(path);
-    }
-    snapshots.delete(path.get(0));
-  }
-
-  void rename(List<Name> from, List<Name> to) throws IOException {
-    if (from.size() != 1 || to.size() != 1) {
-      throw readOnly(from);
-    }
-    snapshots.rename(from.get(0), to.get(0));
-  }
-
-  static FileSystemException readOnly(List<Name> path) {
-    return new FileSystemException(DIRECTORY + path.toString(), null, READ_ONLY);
-  }
-
-  // ---------------------------------------------------------------- paths
-
-  private record Located(SnapshotRecord snapshot, TreeEntry entry) {}
-
-  private Located locate(List<Name> path) throws IOException {
-    SnapshotRecord snapshot = snapshots.get(path.get(0));
-    return new Located(snapshot, reader.resolve(snapshot.root(), path.subList(1, path.size())));
-  }
-
-  private Located directory(List<Name> path) throws IOException {
-    Located at = locate(path);
-    if (!at.entry.isDirectory()) {
-      throw new FileSystemException(path.toString(), null, "Not a directory");
-    }
-    return at;
+  static FileSystemException readOnly(Name name) {
+    return new FileSystemException(name.toString(), null, READ_ONLY);
   }
 
   /** The attributes shown for an entry: its own, with the snapshot's inode numbering. */

@@ -103,13 +103,7 @@ final class FilesystemProcess {
       cmd.add(SETSID.toString());
     }
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (!arg.startsWith("-Dfile.encoding=")) {
-        cmd.add(arg);
-      }
-    }
-    // File names are bytes: see FuseAdapter.
-    cmd.add("-Dfile.encoding=ISO-8859-1");
+    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(Main.class.getName());

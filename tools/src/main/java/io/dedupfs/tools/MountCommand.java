@@ -8,6 +8,7 @@ import io.dedupfs.gc.GcSettings;
 import io.dedupfs.gc.Repairer;
 import io.dedupfs.fs.fuse.FuseAdapter;
 import io.dedupfs.fs.fuse.FuseMount;
+import io.dedupfs.fs.fuse.LibFuse;
 import io.dedupfs.gc.SpaceCounter;
 import io.dedupfs.store.crypto.PassphraseSource;
 import io.dedupfs.store.file.FileReader;
@@ -68,6 +69,8 @@ final class MountCommand implements Callable<Integer> {
   /** The FUSE option that mounts over a directory's contents. */
   private static final String NONEMPTY = "nonempty";
   private static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(30);
+  /** Threads serving FUSE requests at once. */
+  private static final int REQUEST_THREADS = 1;
   /** Longest a SIGTERM waits for the last writes to become durable before the JVM goes. */
   private static final long SHUTDOWN_WAIT_MINUTES = 10;
 
@@ -193,7 +196,8 @@ final class MountCommand implements Callable<Integer> {
             () -> collectors.withMemory(GcSettings.DEFAULT_MEMORY).paced(GcSettings.BACKGROUND_SHARE),
             BACKGROUND_GC_DELAY_MILLIS);
         fs.snapshots().whenDeleted(background::snapshotDeleted);
-        FuseAdapter adapter = new FuseAdapter(fs, "dedupfs");
+        LibFuse fuse = LibFuse.load();
+        FuseAdapter adapter = new FuseAdapter(fs, fuse);
         ControlServer control = ControlServer.start(ControlServer.socketOf(repo),
             RepositoryOperations.of(() -> RepositoryStats.of(repository.index(),
                 new SpaceCounter(repository.index(), namespace, fs.snapshots(), snapshotReader, GcSettings.defaults(repo)),
@@ -201,7 +205,8 @@ final class MountCommand implements Callable<Integer> {
                 namespace, fs.snapshots(), chunks, snapshotReader, GcSettings.defaults(repo)),
                 () -> new Repairer(repository, namespace, fs.snapshots(), pipeline, fs::commitAll, chunks, GcSettings.defaults(repo), Clock.systemUTC())));
         try (control; background) {
-          FuseMount mount = FuseMount.mount(adapter, mnt, repo.toString(), isRoot(), fuseOptions, MOUNT_TIMEOUT);
+          FuseMount mount = FuseMount.mount(adapter, fuse, mnt, repo.toString(), isRoot(), libfuseOptions(),
+              REQUEST_THREADS, MOUNT_TIMEOUT);
           Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // SIGTERM or SIGINT: unmount, then let the main thread commit everything before the JVM ends.
             mount.unmount();
@@ -242,6 +247,11 @@ final class MountCommand implements Callable<Integer> {
       throw new IOException("no passphrase on standard input");
     }
     return line.toCharArray();
+  }
+
+  /** The -o options for libfuse: nonempty is this command's own (libfuse 3 mounts over files without asking). */
+  private List<String> libfuseOptions() {
+    return fuseOptions.stream().filter(o -> !o.equals(NONEMPTY)).toList();
   }
 
   static boolean isRoot() {

@@ -8,13 +8,8 @@
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"
 
-# The filesystem process takes file names as bytes: jnr-ffi decodes C strings with the default
-# charset, and ISO-8859-1 maps every byte to one char and back (see FuseAdapter).
-encoding=()
-if [ "${1:-}" = mount ]; then encoding=(-Dfile.encoding=ISO-8859-1); fi
-
 # Serial GC and a small heap: ingest buffers are off-heap in the pool the --memory budget bounds,
 # so the heap only holds metadata. Direct memory is capped by that budget, not by the JVM.
 exec "${java:-java}" ${DEDUPFS_JAVA_OPTS:--Xms32m -Xmx256m} -XX:+UseSerialGC -XX:MaxDirectMemorySize=64g \
   --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED \
-  "${encoding[@]}" -jar "$jar" "$@"
+  -jar "$jar" "$@"

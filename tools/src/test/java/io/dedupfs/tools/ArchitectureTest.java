@@ -30,7 +30,7 @@ class ArchitectureTest {
       "com.github.luben.zstd", "store/src/main/java/io/dedupfs/store/compress/",
       "org.bouncycastle", "store/src/main/java/io/dedupfs/store/crypto/",
       "jnr.ffi", "fs/src/main/java/io/dedupfs/fs/fuse/",
-      "ru.serce.jnrfuse", "fs/src/main/java/io/dedupfs/fs/fuse/");
+      "jnr.constants", "fs/src/main/java/io/dedupfs/fs/fuse/");
 
   @Test
   void modulesImportOnlyTheLayersBelowThem() throws IOException {

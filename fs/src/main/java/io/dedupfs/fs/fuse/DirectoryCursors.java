@@ -1,6 +1,5 @@
 package io.dedupfs.fs.fuse;
 
-import io.dedupfs.fs.FsPath;
 import io.dedupfs.store.namespace.DirEntry;
 import io.dedupfs.store.namespace.Name;
 import java.io.IOException;
@@ -23,15 +22,15 @@ final class DirectoryCursors {
   }
 
   static final class Cursor {
-    private final FsPath directory;
+    private final long directory;
     private long lastOffset = 2;
     private Name lastName;
 
-    Cursor(FsPath directory) {
+    Cursor(long directory) {
       this.directory = directory;
     }
 
-    FsPath directory() {
+    long directory() {
       return directory;
     }
 
@@ -65,7 +64,7 @@ final class DirectoryCursors {
   private final Map<Long, Cursor> open = new ConcurrentHashMap<>();
   private final AtomicLong next = new AtomicLong(1);
 
-  long open(FsPath directory) {
+  long open(long directory) {
     long handle = next.getAndIncrement();
     open.put(handle, new Cursor(directory));
     return handle;

@@ -10,7 +10,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.util.Map;
-import ru.serce.jnrfuse.ErrorCodes;
+import static jnr.constants.platform.Errno.*;
 
 /**
  * The one mapping from the store's exceptions to errno. The namespace gives path errors as
@@ -19,41 +19,41 @@ import ru.serce.jnrfuse.ErrorCodes;
  */
 final class Errno {
   private static final Map<String, Integer> BY_REASON = Map.ofEntries(
-      Map.entry("Is a directory", ErrorCodes.EISDIR()),
-      Map.entry("Not a directory", ErrorCodes.ENOTDIR()),
-      Map.entry("Invalid argument", ErrorCodes.EINVAL()),
-      Map.entry("Operation not permitted", ErrorCodes.EPERM()),
-      Map.entry("Numerical result out of range", ErrorCodes.ERANGE()),
-      Map.entry("Argument list too long", ErrorCodes.E2BIG()),
-      Map.entry("File name too long", ErrorCodes.ENAMETOOLONG()),
-      Map.entry("Bad file descriptor", ErrorCodes.EBADF()),
-      Map.entry("Read-only file system", ErrorCodes.EROFS()),
-      Map.entry("Operation not supported", ErrorCodes.EOPNOTSUPP()));
+      Map.entry("Is a directory", EISDIR.intValue()),
+      Map.entry("Not a directory", ENOTDIR.intValue()),
+      Map.entry("Invalid argument", EINVAL.intValue()),
+      Map.entry("Operation not permitted", EPERM.intValue()),
+      Map.entry("Numerical result out of range", ERANGE.intValue()),
+      Map.entry("Argument list too long", E2BIG.intValue()),
+      Map.entry("File name too long", ENAMETOOLONG.intValue()),
+      Map.entry("Bad file descriptor", EBADF.intValue()),
+      Map.entry("Read-only file system", EROFS.intValue()),
+      Map.entry("Operation not supported", EOPNOTSUPP.intValue()));
 
   private Errno() {}
 
   /** The positive errno for {@code error}. */
   static int of(Throwable error) {
     if (error instanceof NoSuchAttributeException) {
-      return ErrorCodes.ENODATA();
+      return ENODATA.intValue();
     }
     if (error instanceof NoSuchFileException) {
-      return ErrorCodes.ENOENT();
+      return ENOENT.intValue();
     }
     if (error instanceof FileAlreadyExistsException) {
-      return ErrorCodes.EEXIST();
+      return EEXIST.intValue();
     }
     if (error instanceof DirectoryNotEmptyException) {
-      return ErrorCodes.ENOTEMPTY();
+      return ENOTEMPTY.intValue();
     }
     if (error instanceof AccessDeniedException) {
-      return ErrorCodes.EACCES();
+      return EACCES.intValue();
     }
     if (error instanceof StoreFullException || isDiskFull(error)) {
-      return ErrorCodes.ENOSPC();
+      return ENOSPC.intValue();
     }
     if (error instanceof CorruptDataException || error instanceof ChunkNotFoundException) {
-      return ErrorCodes.EIO();
+      return EIO.intValue();
     }
     if (error instanceof FileSystemException f && f.getReason() != null) {
       Integer errno = BY_REASON.get(f.getReason());
@@ -61,12 +61,12 @@ final class Errno {
         return errno;
       }
     }
-    return ErrorCodes.EIO();
+    return EIO.intValue();
   }
 
   /** Whether the errno means something went wrong here (logged), not an answer the caller should expect (ENOENT, EEXIST...). */
   static boolean isFault(int errno) {
-    return errno == ErrorCodes.EIO() || errno == ErrorCodes.ENOSPC();
+    return errno == EIO.intValue() || errno == ENOSPC.intValue();
   }
 
   /** The JDK reports ENOSPC from a write as an IOException with the strerror text. */

@@ -1,107 +1,113 @@
 package io.dedupfs.fs.fuse;
 
-import io.dedupfs.fs.FsPath;
 import io.dedupfs.fs.LiveFileSystem;
 import io.dedupfs.fs.LiveFileSystem.Caller;
 import io.dedupfs.store.namespace.AttributeChange;
 import io.dedupfs.store.namespace.DirEntry;
 import io.dedupfs.store.namespace.Inode;
+import io.dedupfs.store.namespace.Mode;
 import io.dedupfs.store.namespace.Name;
+import io.dedupfs.store.namespace.Namespace;
 import io.dedupfs.store.namespace.XattrMode;
 import io.dedupfs.store.stats.RequestStats;
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
-import java.nio.charset.Charset;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
-import jnr.ffi.Struct;
-import jnr.ffi.types.dev_t;
-import jnr.ffi.types.gid_t;
-import jnr.ffi.types.mode_t;
-import jnr.ffi.types.off_t;
-import jnr.ffi.types.size_t;
-import jnr.ffi.types.uid_t;
+import jnr.ffi.Runtime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import ru.serce.jnrfuse.ErrorCodes;
-import ru.serce.jnrfuse.FuseFillDir;
-import ru.serce.jnrfuse.FuseStubFS;
-import ru.serce.jnrfuse.struct.FileStat;
-import ru.serce.jnrfuse.struct.FuseFileInfo;
-import ru.serce.jnrfuse.struct.Statvfs;
-import ru.serce.jnrfuse.struct.Timespec;
 
 /**
- * Translates libfuse's high-level (path) calls to {@link LiveFileSystem} and back: paths and
- * names as bytes, attributes into {@code struct stat}, exceptions into errno through one guard.
- * No logic of its own beyond that translation.
+ * Translates libfuse's low-level requests to {@link LiveFileSystem} and answers them: node ids
+ * are inode numbers (the root is node 1 in both), names and values are bytes, attributes go out
+ * as {@code struct stat}, exceptions as errno through one guard. No logic of its own beyond that
+ * translation and how long the kernel may cache each answer.
  *
- * <p>jnr-ffi turns every C string into a Java string with the JVM's default charset. Names are
- * bytes, not text, so the filesystem process must run with {@code -Dfile.encoding=ISO-8859-1},
- * where each byte is one char and back: the constructor refuses to work otherwise.
+ * <p>Every request is answered exactly once: by the reply its handler ends with, or, if the
+ * handler throws before it, by an error. Nothing after a reply may throw.
  */
-public final class FuseAdapter extends FuseStubFS {
+public final class FuseAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(FuseAdapter.class);
-  static final Charset BYTES = StandardCharsets.ISO_8859_1;
+  /** The largest read or write the kernel is allowed to send (max_write, max_read). */
+  static final int MAX_IO = 1 << 20;
   private static final int READDIR_PAGE = 1024;
+  /** What errors say instead of a name: names are anyone's data and are not logged. */
+  private static final String A_NAME = "(a name)";
   private static final int BLOCK = 4096;
-  /** utimensat(2)'s special nanosecond values. */
-  private static final long UTIME_NOW = (1L << 30) - 1;
-  private static final long UTIME_OMIT = (1L << 30) - 2;
-  private static final int UTIME_OMIT_OK = 1 << 2;
   private static final int XATTR_CREATE = 1;
   private static final int XATTR_REPLACE = 2;
-  private static final int MAX_IO = 1 << 20;
   private static final int O_ACCMODE = 3;
   private static final int O_RDONLY = 0;
+  private static final int RENAME_NOREPLACE = 1;
+  /** setattr's to_set bits (FUSE_SET_ATTR_*). */
+  private static final int SET_MODE = 1;
+  private static final int SET_UID = 1 << 1;
+  private static final int SET_GID = 1 << 2;
+  private static final int SET_SIZE = 1 << 3;
+  private static final int SET_ATIME = 1 << 4;
+  private static final int SET_MTIME = 1 << 5;
+  private static final int SET_ATIME_NOW = 1 << 7;
+  private static final int SET_MTIME_NOW = 1 << 8;
+  /** Capabilities turned off at init: O_TRUNC comes as a truncating setattr, and the kernel clears set-uid bits itself. */
+  private static final int CAP_ATOMIC_O_TRUNC = 1 << 3;
+  private static final int CAP_HANDLE_KILLPRIV = 1 << 20;
+  /**
+   * Seconds the kernel may keep a name, a missing name or attributes. Every change of the live
+   * tree comes through this mount, and the kernel drops what it cached of what it changes; a node
+   * is an inode, whatever name it was reached by, so hard links share their attributes. A
+   * snapshot never changes. Only the set of snapshots changes behind the kernel's back (by
+   * {@code dedupfs snapshot}): names in {@code .snapshots} are kept no longer than this, missing
+   * ones and the attributes of {@code .snapshots} not at all.
+   */
+  static final double TIMEOUT_SECONDS = 1.0;
 
   private final LiveFileSystem fs;
-  private final String fsName;
+  private final LibFuse fuse;
+  private final Runtime runtime;
+  private final LowLevelOperations operations;
   private final CompletableFuture<Void> initialized = new CompletableFuture<>();
   private final DirectoryCursors cursors = new DirectoryCursors();
   private final FaultLog faults = new FaultLog(LOG);
   /** One counter per {@link Operation}, at its ordinal: nothing is looked up by name on a request's way. */
   private final RequestStats[] requests = Arrays.stream(Operation.values()).map(op -> new RequestStats(op.label))
       .toArray(RequestStats[]::new);
-  /** Set in init, before the first request. */
-  private volatile AttributeTimeouts attributeTimeouts = AttributeTimeouts.none();
-  /** Requests come one at a time (FuseMount runs libfuse single-threaded); per thread all the same, to stay safe if that changes. */
-  private final ThreadLocal<byte[]> ioBuffers = ThreadLocal.withInitial(() -> new byte[128 << 10]);
-  /** A stat in native memory per thread, for readdir's entries: only st_ino and st_mode are read from it. */
-  private final ThreadLocal<FileStat> direntStats = ThreadLocal.withInitial(() -> {
-    jnr.ffi.Runtime runtime = jnr.ffi.Runtime.getSystemRuntime();
-    return FileStat.of(jnr.ffi.Memory.allocateDirect(runtime, Struct.size(new FileStat(runtime))));
-  });
+  /** Native memory per request-serving thread, for the structs and data of replies. */
+  private final ThreadLocal<Scratch> scratch;
 
-  public FuseAdapter(LiveFileSystem fs, String fsName) {
-    if (!Charset.defaultCharset().equals(BYTES)) {
-      throw new IllegalStateException("the filesystem process runs with file.encoding=" + Charset.defaultCharset()
-          + "; it needs -Dfile.encoding=ISO-8859-1 so that file names pass through as bytes");
+  /** What a thread fills replies in: allocated once per thread, reused by each of its requests. */
+  private static final class Scratch {
+    final Pointer entry;
+    final Pointer stat;
+    final Pointer statvfs;
+    final ByteBuffer data = ByteBuffer.allocateDirect(MAX_IO);
+    final Pointer dataPointer;
+    final byte[] writes = new byte[MAX_IO];
+
+    Scratch(Runtime runtime) {
+      entry = Memory.allocateDirect(runtime, FuseStructs.ENTRY_SIZE, true);
+      stat = Memory.allocateDirect(runtime, FuseStructs.STAT_SIZE, true);
+      statvfs = Memory.allocateDirect(runtime, FuseStructs.STATVFS_SIZE, true);
+      dataPointer = Pointer.wrap(runtime, data);
     }
-    this.fs = fs;
-    this.fsName = fsName;
-    acceptOmittedTimes();
   }
 
-  /**
-   * Sets fuse_operations.flag_utime_omit_ok (bit 2 of the flags word after the callbacks), which
-   * jnr-fuse does not expose as a setting. Without it libfuse 2.9 silently drops a utimensat that
-   * sets only one of the two times (UTIME_OMIT), as tar -x does for every file it extracts.
-   */
-  private void acceptOmittedTimes() {
-    try {
-      // offset() is public but declared in a package-private class of jnr-ffi.
-      Object member = fuseOperations.getClass().getField("flag_nullpath_ok").get(fuseOperations);
-      java.lang.reflect.Method offset = member.getClass().getMethod("offset");
-      offset.setAccessible(true);
-      long flags = (Long) offset.invoke(member);
-      Pointer ops = Struct.getMemory(fuseOperations);
-      ops.putInt(flags, ops.getInt(flags) | UTIME_OMIT_OK);
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("cannot set flag_utime_omit_ok in jnr-fuse's fuse_operations", e);
-    }
+  public FuseAdapter(LiveFileSystem fs, LibFuse fuse) {
+    this.fs = fs;
+    this.fuse = fuse;
+    this.runtime = Runtime.getSystemRuntime();
+    this.scratch = ThreadLocal.withInitial(() -> new Scratch(runtime));
+    this.operations = operations();
+  }
+
+  /** The operations table handed to libfuse: every callback of this adapter in its slot. */
+  LowLevelOperations operationsTable() {
+    return operations;
   }
 
   /** Completes when the kernel has finished the FUSE handshake: the mount is live. */
@@ -109,254 +115,333 @@ public final class FuseAdapter extends FuseStubFS {
     return initialized;
   }
 
-  @Override
-  protected String getFSName() {
-    return fsName;
+  /**
+   * The requests served since the mount, one entry per operation in {@link Operation}'s order
+   * (those never asked for too): how many, the time spent in this adapter and below it, errors
+   * answered, and bytes read or written. Time in libfuse and the kernel is not in it.
+   */
+  public List<RequestStats.Snapshot> requestStats() {
+    return Arrays.stream(requests).map(RequestStats::snapshot).toList();
   }
 
-  private interface Body {
-    int run() throws Exception;
+  private LowLevelOperations operations() {
+    LowLevelOperations ops = new LowLevelOperations(runtime);
+    ops.init(this::init);
+    ops.lookup(this::lookup);
+    ops.forget(this::forget);
+    ops.forgetMulti(this::forgetMulti);
+    ops.getattr(this::getattr);
+    ops.setattr(this::setattr);
+    ops.readlink(this::readlink);
+    ops.mknod(this::mknod);
+    ops.mkdir(this::mkdir);
+    ops.unlink(this::unlink);
+    ops.rmdir(this::rmdir);
+    ops.symlink(this::symlink);
+    ops.rename(this::rename);
+    ops.link(this::link);
+    ops.open(this::open);
+    ops.read(this::read);
+    ops.write(this::write);
+    ops.flush(this::flush);
+    ops.release(this::release);
+    ops.fsync(this::fsync);
+    ops.opendir(this::opendir);
+    ops.readdir(this::readdir);
+    ops.releasedir(this::releasedir);
+    ops.statfs(this::statfs);
+    ops.setxattr(this::setxattr);
+    ops.getxattr(this::getxattr);
+    ops.listxattr(this::listxattr);
+    ops.removexattr(this::removexattr);
+    ops.create(this::create);
+    ops.fallocate(this::fallocate);
+    return ops;
+  }
+
+  // ---------------------------------------------------------------- the guard
+
+  private interface Handler {
+    /** Serves the request and ends with its reply; returns the bytes of file data moved. */
+    long serve() throws Exception;
   }
 
   /**
-   * Every call goes through here: jnr-fuse has no try/catch of its own around Java code. Each is
-   * counted, with the time from here to the reply: a negative reply (an errno) is an error.
+   * Every request goes through here: jnr-ffi has no try/catch of its own around Java code called
+   * from C. Each is counted, with the time from here to the reply; an error reply is an error.
    */
-  private int guard(Operation op, String path, Body body) {
+  private void guard(Operation op, Pointer request, long node, Handler handler) {
     long start = System.nanoTime();
-    int reply;
+    long bytes = 0;
+    boolean failed = false;
     try {
-      reply = body.run();
+      bytes = handler.serve();
     } catch (Throwable e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
       int errno = Errno.of(e);
       if (Errno.isFault(errno)) {
-        faults.log(op.label, path, e);
+        faults.log(op.label, "node " + node, e);
       } else if (LOG.isDebugEnabled()) {
-        LOG.debug("{} {}: {}", op.label, path, e.toString());
+        LOG.debug("{} node {}: {}", op.label, node, e.toString());
       }
-      reply = -errno;
+      fuse.fuse_reply_err(request, errno);
+      failed = true;
     }
-    requests[op.ordinal()].served(System.nanoTime() - start, reply < 0, op.movesData && reply > 0 ? reply : 0);
-    return reply;
+    requests[op.ordinal()].served(System.nanoTime() - start, failed, bytes);
   }
 
-  /**
-   * The requests served since the mount, one entry per operation in {@link Operation}'s order
-   * (those never asked for too): how many, the time spent in this adapter and below it, errors
-   * answered, and bytes read or written. Time in libfuse, jnr-fuse and the kernel is not in it.
-   */
-  public List<RequestStats.Snapshot> requestStats() {
-    return Arrays.stream(requests).map(RequestStats::snapshot).toList();
+  private long ok(Pointer request) {
+    fuse.fuse_reply_err(request, 0);
+    return 0;
   }
 
-  private static FsPath path(String path) throws java.nio.file.FileSystemException {
-    return FsPath.parse(path.getBytes(BYTES));
+  private static Name name(Pointer p) throws FileSystemException {
+    byte[] bytes = bytes(p, Name.MAX_LENGTH);
+    try {
+      return Name.of(bytes);
+    } catch (IllegalArgumentException e) {
+      // "." and ".." never reach a filesystem: the kernel resolves them.
+      throw new FileSystemException(A_NAME, null, "Invalid argument");
+    }
   }
 
-  private Caller caller() {
-    var context = getContext();
-    return new Caller((int) context.uid.get(), (int) context.gid.get());
+  /** A NUL-terminated string as bytes; longer than {@code max} is ENAMETOOLONG, as a kernel filesystem answers. */
+  private static byte[] bytes(Pointer p, int max) throws FileSystemException {
+    int length = p.indexOf(0, (byte) 0, max + 1);
+    if (length < 0) {
+      throw new FileSystemException(A_NAME, null, "File name too long");
+    }
+    byte[] bytes = new byte[length];
+    p.get(0, bytes, 0, length);
+    return bytes;
+  }
+
+  private static byte[] terminated(byte[] bytes) {
+    return Arrays.copyOf(bytes, bytes.length + 1);
+  }
+
+  private Caller caller(Pointer request) {
+    Pointer context = fuse.fuse_req_ctx(request);
+    return new Caller(FuseStructs.contextUid(context), FuseStructs.contextGid(context));
+  }
+
+  // ---------------------------------------------------------------- replies
+
+  /** Answers with a node: the kernel counts one more lookup of it, which this process forgets if the answer never arrives. */
+  private long replyEntry(Pointer request, Inode inode) {
+    Pointer entry = scratch.get().entry;
+    FuseStructs.putEntry(entry, inode, attributeTimeout(inode.number()), TIMEOUT_SECONDS);
+    if (fuse.fuse_reply_entry(request, entry) != 0) {
+      fs.forget(inode.number(), 1);
+    }
+    return 0;
+  }
+
+  private long replyAttributes(Pointer request, Inode inode) {
+    Pointer stat = scratch.get().stat;
+    FuseStructs.putStat(stat, 0, inode);
+    fuse.fuse_reply_attr(request, stat, attributeTimeout(inode.number()));
+    return 0;
+  }
+
+  private static double attributeTimeout(long node) {
+    return node == LiveFileSystem.SNAPSHOTS_NODE ? 0 : TIMEOUT_SECONDS;
+  }
+
+  /** Answers with an open handle; one the kernel never received is released here, as no release will come. */
+  private long replyOpen(Pointer request, Pointer fileInfo, long handle) {
+    FuseStructs.setHandle(fileInfo, handle);
+    if (LiveFileSystem.isSnapshotHandle(handle)) {
+      // A snapshot's file never changes: its pages can stay cached from one open to the next.
+      FuseStructs.setKeepCache(fileInfo);
+    }
+    if (fuse.fuse_reply_open(request, fileInfo) != 0) {
+      releaseQuietly(handle);
+    }
+    return 0;
+  }
+
+  private void releaseQuietly(long handle) {
+    try {
+      fs.release(handle);
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      LOG.warn("could not release a handle the kernel never received: {}", e.toString());
+    }
   }
 
   // ---------------------------------------------------------------- lifecycle
 
-  @Override
-  public Pointer init(Pointer conn) {
-    attributeTimeouts = AttributeTimeouts.locate(getContext().fuse.get());
-    if (!attributeTimeouts.located()) {
-      LOG.warn("this libfuse is not the 2.9 whose configuration dedupfs knows: no attributes are cached,"
-          + " so every path walk asks the filesystem (correct, slower)");
+  private void init(Pointer userdata, Pointer connection) {
+    int want = connection.getInt(FuseStructs.CONN_WANT) & ~(CAP_ATOMIC_O_TRUNC | CAP_HANDLE_KILLPRIV);
+    connection.putInt(FuseStructs.CONN_WANT, want);
+    if (Integer.toUnsignedLong(connection.getInt(FuseStructs.CONN_MAX_WRITE)) > MAX_IO) {
+      connection.putInt(FuseStructs.CONN_MAX_WRITE, MAX_IO);
     }
+    // libfuse checks it against the max_read mount option (FuseMount's), which must agree.
+    connection.putInt(FuseStructs.CONN_MAX_READ, MAX_IO);
     initialized.complete(null);
-    return null;
   }
 
-  // ---------------------------------------------------------------- attributes
+  // ---------------------------------------------------------------- names and attributes
 
-  /** libfuse replies with the attributes these two fill in: each sets how long they may be cached. */
-  @Override
-  public int getattr(String path, FileStat stat) {
-    return guard(Operation.GETATTR, path, () -> reply(stat, fs.getattr(path(path))));
-  }
-
-  @Override
-  public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
-    return guard(Operation.FGETATTR, path, () -> reply(stat, fs.getattr(fi.fh.get())));
-  }
-
-  private int reply(FileStat stat, Inode inode) {
-    attributeTimeouts.beforeReply(inode, LiveFileSystem.isSnapshotView(inode));
-    return fill(stat, inode);
-  }
-
-  private static int fill(FileStat stat, Inode inode) {
-    stat.st_ino.set(inode.number());
-    stat.st_mode.set(inode.mode());
-    stat.st_nlink.set(inode.nlink());
-    stat.st_uid.set(Integer.toUnsignedLong(inode.uid()));
-    stat.st_gid.set(Integer.toUnsignedLong(inode.gid()));
-    stat.st_size.set(inode.size());
-    stat.st_rdev.set(inode.rdev());
-    stat.st_blksize.set(128 << 10);
-    stat.st_blocks.set((inode.size() + 511) / 512);
-    setTime(stat.st_atim, inode.atimeNanos());
-    setTime(stat.st_mtim, inode.mtimeNanos());
-    setTime(stat.st_ctim, inode.ctimeNanos());
-    return 0;
-  }
-
-  private static void setTime(Timespec t, long nanos) {
-    t.tv_sec.set(Math.floorDiv(nanos, 1_000_000_000L));
-    t.tv_nsec.set(Math.floorMod(nanos, 1_000_000_000L));
-  }
-
-  @Override
-  public int chmod(String path, @mode_t long mode) {
-    return guard(Operation.CHMOD, path, () -> {
-      fs.setAttributes(path(path), AttributeChange.permissions((int) mode));
+  private void lookup(Pointer request, long parent, Pointer name) {
+    guard(Operation.LOOKUP, request, parent, () -> {
+      Name wanted = name(name);
+      Optional<Inode> found = fs.lookup(parent, wanted);
+      if (found.isPresent()) {
+        return replyEntry(request, found.get());
+      }
+      LOG.debug("lookup {} in node {}: no such entry", wanted, parent);
+      Pointer entry = scratch.get().entry;
+      FuseStructs.putNegativeEntry(entry, parent == LiveFileSystem.SNAPSHOTS_NODE ? 0 : TIMEOUT_SECONDS);
+      fuse.fuse_reply_entry(request, entry);
       return 0;
     });
   }
 
-  @Override
-  public int chown(String path, @uid_t long uid, @gid_t long gid) {
-    return guard(Operation.CHOWN, path, () -> {
-      // (uid_t) -1 leaves the owner as it is; jnr hands it over as 2^32-1 or -1.
-      Integer u = (int) uid == -1 ? null : (int) uid;
-      Integer g = (int) gid == -1 ? null : (int) gid;
-      fs.setAttributes(path(path), new AttributeChange(null, u, g, null, null));
-      return 0;
-    });
+  private void forget(Pointer request, long node, long lookups) {
+    fs.forget(node, lookups);
+    fuse.fuse_reply_none(request);
   }
 
-  @Override
-  public int utimens(String path, Timespec[] times) {
-    return guard(Operation.UTIMENS, path, () -> {
-      fs.setAttributes(path(path), AttributeChange.times(timeOf(times[0]), timeOf(times[1])));
-      return 0;
-    });
-  }
-
-  private Long timeOf(Timespec t) {
-    long nsec = t.tv_nsec.longValue();
-    if (nsec == UTIME_OMIT) {
-      return null;
+  private void forgetMulti(Pointer request, long count, Pointer forgets) {
+    for (long i = 0; i < count; i++) {
+      long at = i * FuseStructs.FORGET_SIZE;
+      fs.forget(forgets.getLong(at), forgets.getLong(at + 8));
     }
-    if (nsec == UTIME_NOW) {
+    fuse.fuse_reply_none(request);
+  }
+
+  private void getattr(Pointer request, long node, Pointer fileInfo) {
+    guard(Operation.GETATTR, request, node, () -> replyAttributes(request, fs.getattr(node)));
+  }
+
+  /** chmod, chown, utimensat, truncate and ftruncate: the size first, then the rest in one change. */
+  private void setattr(Pointer request, long node, Pointer stat, int toSet, Pointer fileInfo) {
+    guard(Operation.SETATTR, request, node, () -> {
+      if ((toSet & SET_SIZE) != 0) {
+        fs.truncate(node, fileInfo == null ? null : FuseStructs.handle(fileInfo), FuseStructs.statSize(stat));
+      }
+      AttributeChange change = new AttributeChange(
+          (toSet & SET_MODE) != 0 ? FuseStructs.statMode(stat) & Mode.PERMISSIONS : null,
+          (toSet & SET_UID) != 0 ? FuseStructs.statUid(stat) : null,
+          (toSet & SET_GID) != 0 ? FuseStructs.statGid(stat) : null,
+          time(toSet, SET_ATIME, SET_ATIME_NOW, FuseStructs.statAtimeNanos(stat)),
+          time(toSet, SET_MTIME, SET_MTIME_NOW, FuseStructs.statMtimeNanos(stat)));
+      boolean attributes = change.permissions() != null || change.uid() != null || change.gid() != null
+          || change.atimeNanos() != null || change.mtimeNanos() != null;
+      return replyAttributes(request, attributes ? fs.setAttributes(node, change) : fs.getattr(node));
+    });
+  }
+
+  private Long time(int toSet, int given, int now, long nanos) {
+    if ((toSet & now) != 0) {
       return fs.now();
     }
-    return t.tv_sec.get() * 1_000_000_000L + nsec;
+    return (toSet & given) != 0 ? nanos : null;
   }
 
-  @Override
-  public int statfs(String path, Statvfs stat) {
-    return guard(Operation.STATFS, path, () -> {
+  private void statfs(Pointer request, long node) {
+    guard(Operation.STATFS, request, node, () -> {
       LiveFileSystem.Space space = fs.space();
-      stat.f_bsize.set(BLOCK);
-      stat.f_frsize.set(BLOCK);
-      stat.f_blocks.set(space.total() / BLOCK);
-      stat.f_bfree.set(space.free() / BLOCK);
-      stat.f_bavail.set(space.available() / BLOCK);
-      stat.f_namemax.set(Name.MAX_LENGTH);
+      Pointer stat = scratch.get().statvfs;
+      FuseStructs.putStatvfs(stat, BLOCK, space.total() / BLOCK, space.free() / BLOCK, space.available() / BLOCK,
+          Name.MAX_LENGTH);
+      fuse.fuse_reply_statfs(request, stat);
       return 0;
     });
   }
 
-  // ---------------------------------------------------------------- names
+  private void mknod(Pointer request, long parent, Pointer name, int mode, long rdev) {
+    guard(Operation.MKNOD, request, parent,
+        () -> replyEntry(request, fs.mknod(parent, name(name), mode, rdev, caller(request))));
+  }
 
-  @Override
-  public int mknod(String path, @mode_t long mode, @dev_t long rdev) {
-    return guard(Operation.MKNOD, path, () -> {
-      fs.mknod(path(path), (int) mode, rdev, caller());
+  private void mkdir(Pointer request, long parent, Pointer name, int mode) {
+    guard(Operation.MKDIR, request, parent,
+        () -> replyEntry(request, fs.mkdir(parent, name(name), mode, caller(request))));
+  }
+
+  private void symlink(Pointer request, Pointer target, long parent, Pointer name) {
+    guard(Operation.SYMLINK, request, parent, () -> {
+      byte[] to = bytes(target, Namespace.MAX_SYMLINK_TARGET);
+      return replyEntry(request, fs.symlink(to, parent, name(name), caller(request)));
+    });
+  }
+
+  private void readlink(Pointer request, long node) {
+    guard(Operation.READLINK, request, node, () -> {
+      fuse.fuse_reply_readlink(request, terminated(fs.readlink(node)));
       return 0;
     });
   }
 
-  @Override
-  public int mkdir(String path, @mode_t long mode) {
-    return guard(Operation.MKDIR, path, () -> {
-      fs.mkdir(path(path), (int) mode, caller());
-      return 0;
+  private void unlink(Pointer request, long parent, Pointer name) {
+    guard(Operation.UNLINK, request, parent, () -> {
+      fs.unlink(parent, name(name));
+      return ok(request);
     });
   }
 
-  @Override
-  public int symlink(String target, String linkPath) {
-    return guard(Operation.SYMLINK, linkPath, () -> {
-      fs.symlink(target.getBytes(BYTES), path(linkPath), caller());
-      return 0;
+  private void rmdir(Pointer request, long parent, Pointer name) {
+    guard(Operation.RMDIR, request, parent, () -> {
+      fs.rmdir(parent, name(name));
+      return ok(request);
     });
   }
 
-  @Override
-  public int readlink(String path, Pointer buf, @size_t long size) {
-    return guard(Operation.READLINK, path, () -> {
-      byte[] target = fs.readlink(path(path));
-      // As readlink(2) through libfuse: truncated to fit, always NUL-terminated.
-      int n = (int) Math.min(target.length, size - 1);
-      buf.put(0, target, 0, n);
-      buf.putByte(n, (byte) 0);
-      return 0;
+  /** renameat2: RENAME_NOREPLACE is served; RENAME_EXCHANGE and RENAME_WHITEOUT are not (EINVAL, as on filesystems without them). */
+  private void rename(Pointer request, long parent, Pointer name, long newParent, Pointer newName, int flags) {
+    guard(Operation.RENAME, request, parent, () -> {
+      if ((flags & ~RENAME_NOREPLACE) != 0) {
+        throw new FileSystemException(A_NAME, null, "Invalid argument");
+      }
+      fs.rename(parent, name(name), newParent, name(newName), (flags & RENAME_NOREPLACE) == 0);
+      return ok(request);
     });
   }
 
-  @Override
-  public int unlink(String path) {
-    return guard(Operation.UNLINK, path, () -> {
-      fs.unlink(path(path));
-      return 0;
-    });
-  }
-
-  @Override
-  public int rmdir(String path) {
-    return guard(Operation.RMDIR, path, () -> {
-      fs.rmdir(path(path));
-      return 0;
-    });
-  }
-
-  @Override
-  public int rename(String from, String to) {
-    return guard(Operation.RENAME, from, () -> {
-      fs.rename(path(from), path(to));
-      return 0;
-    });
-  }
-
-  @Override
-  public int link(String existing, String newPath) {
-    return guard(Operation.LINK, newPath, () -> {
-      fs.link(path(existing), path(newPath));
-      return 0;
-    });
+  private void link(Pointer request, long node, long newParent, Pointer newName) {
+    guard(Operation.LINK, request, node, () -> replyEntry(request, fs.link(node, newParent, name(newName))));
   }
 
   // ---------------------------------------------------------------- directories
 
-  @Override
-  public int opendir(String path, FuseFileInfo fi) {
-    return guard(Operation.OPENDIR, path, () -> {
-      FsPath dir = path(path);
-      if (!fs.getattr(dir).isDirectory()) {
-        return -ErrorCodes.ENOTDIR();
+  private void opendir(Pointer request, long node, Pointer fileInfo) {
+    guard(Operation.OPENDIR, request, node, () -> {
+      if (!fs.getattr(node).isDirectory()) {
+        throw new FileSystemException("node " + node, null, "Not a directory");
       }
-      fi.fh.set(cursors.open(dir));
+      long handle = cursors.open(node);
+      FuseStructs.setHandle(fileInfo, handle);
+      if (fuse.fuse_reply_open(request, fileInfo) != 0) {
+        cursors.close(handle);
+      }
       return 0;
     });
   }
 
-  @Override
-  public int readdir(String path, Pointer buf, FuseFillDir filler, @off_t long offset, FuseFileInfo fi) {
-    return guard(Operation.READDIR, path, () -> {
-      DirectoryCursors.Cursor cursor = cursors.get(fi.fh.get());
+  /**
+   * Fills up to {@code size} bytes of entries from {@code offset} on, with each entry's type and
+   * inode number (d_type, d_ino), so that find, ls and rsync need not look up every name just to
+   * learn whether it is a directory.
+   */
+  private void readdir(Pointer request, long node, long size, long offset, Pointer fileInfo) {
+    guard(Operation.READDIR, request, node, () -> {
+      DirectoryCursors.Cursor cursor = cursors.get(FuseStructs.handle(fileInfo));
+      Scratch s = scratch.get();
+      Entries entries = new Entries(request, s, Math.min(size, MAX_IO));
       long next = offset;
       if (next == 0) {
-        if (fill(filler, buf, ".", 1) || fill(filler, buf, "..", 2)) {
-          return 0;
+        Inode dir = fs.getattr(node);
+        long parent = dir.parent() != 0 ? dir.parent() : node;
+        if (!entries.add(DOT, node, Mode.S_IFDIR, 1) || !entries.add(DOT_DOT, parent, Mode.S_IFDIR, 2)) {
+          return entries.reply();
         }
         next = 2;
       }
@@ -364,202 +449,185 @@ public final class FuseAdapter extends FuseStubFS {
       while (true) {
         List<DirEntry> page = fs.list(cursor.directory(), after, READDIR_PAGE);
         for (DirEntry e : page) {
-          next++;
-          if (fill(filler, buf, e.name().bytes(), e, next)) {
-            return 0;
+          if (!entries.add(terminated(e.name().bytes()), e.inode(), e.type(), next + 1)) {
+            return entries.reply();
           }
+          next++;
           cursor.advanced(next, e.name());
           after = e.name();
         }
         if (page.size() < READDIR_PAGE) {
-          return 0;
+          return entries.reply();
         }
       }
     });
   }
 
-  /** Hands one entry to the kernel's buffer; true when the buffer is full and the entry did not fit. */
-  private boolean fill(FuseFillDir filler, Pointer buf, String dotName, long nextOffset) {
-    return fill(filler, buf, dotName.getBytes(BYTES), null, nextOffset);
-  }
+  private static final byte[] DOT = {'.', 0};
+  private static final byte[] DOT_DOT = {'.', '.', 0};
 
-  /**
-   * With the entry's type and inode number (d_type, d_ino), so that find, ls and rsync need not
-   * stat every name just to learn whether it is a directory.
-   */
-  private boolean fill(FuseFillDir filler, Pointer buf, byte[] name, DirEntry entry, long nextOffset) {
-    ByteBuffer terminated = ByteBuffer.allocate(name.length + 1).put(name).put((byte) 0).flip();
-    Pointer stat = null;
-    if (entry != null) {
-      FileStat s = direntStats.get();
-      s.st_ino.set(entry.inode());
-      s.st_mode.set(entry.type());
-      stat = Struct.getMemory(s);
+  /** A readdir reply being filled: entries in libfuse's format, one after the other. */
+  private final class Entries {
+    private final Pointer request;
+    private final Scratch scratch;
+    private final long capacity;
+    private long used;
+
+    Entries(Pointer request, Scratch scratch, long capacity) {
+      this.request = request;
+      this.scratch = scratch;
+      this.capacity = capacity;
     }
-    return filler.apply(buf, terminated, stat, nextOffset) != 0;
+
+    /** Adds one entry if it fits; false when it does not (the reply is full). */
+    boolean add(byte[] terminatedName, long inode, int type, long nextOffset) {
+      FuseStructs.putDirentStat(scratch.stat, inode, type);
+      long needed = fuse.fuse_add_direntry(request, scratch.dataPointer.slice(used), capacity - used, terminatedName,
+          scratch.stat, nextOffset);
+      if (needed > capacity - used) {
+        return false;
+      }
+      used += needed;
+      return true;
+    }
+
+    long reply() {
+      fuse.fuse_reply_buf(request, scratch.dataPointer, used);
+      return 0;
+    }
   }
 
-  @Override
-  public int releasedir(String path, FuseFileInfo fi) {
-    return guard(Operation.RELEASEDIR, path, () -> {
-      cursors.close(fi.fh.get());
-      return 0;
+  private void releasedir(Pointer request, long node, Pointer fileInfo) {
+    guard(Operation.RELEASEDIR, request, node, () -> {
+      cursors.close(FuseStructs.handle(fileInfo));
+      return ok(request);
     });
   }
 
   // ---------------------------------------------------------------- files
 
-  @Override
-  public int create(String path, @mode_t long mode, FuseFileInfo fi) {
-    return guard(Operation.CREATE, path, () -> {
-      fi.fh.set(fs.create(path(path), (int) mode, caller()));
+  private void create(Pointer request, long parent, Pointer name, int mode, Pointer fileInfo) {
+    guard(Operation.CREATE, request, parent, () -> {
+      LiveFileSystem.Created created = fs.create(parent, name(name), mode, caller(request));
+      Pointer entry = scratch.get().entry;
+      FuseStructs.putEntry(entry, created.inode(), TIMEOUT_SECONDS, TIMEOUT_SECONDS);
+      FuseStructs.setHandle(fileInfo, created.handle());
+      if (fuse.fuse_reply_create(request, entry, fileInfo) != 0) {
+        releaseQuietly(created.handle());
+      }
       return 0;
     });
   }
 
-  @Override
-  public int open(String path, FuseFileInfo fi) {
-    return guard(Operation.OPEN, path, () -> {
-      int access = fi.flags.intValue() & O_ACCMODE;
-      fi.fh.set(fs.open(path(path), access != O_RDONLY));
-      return 0;
+  private void open(Pointer request, long node, Pointer fileInfo) {
+    guard(Operation.OPEN, request, node, () -> {
+      boolean forWriting = (FuseStructs.openFlags(fileInfo) & O_ACCMODE) != O_RDONLY;
+      return replyOpen(request, fileInfo, fs.open(node, forWriting));
     });
   }
 
-  @Override
-  public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-    return guard(Operation.READ, path, () -> {
-      byte[] bytes = buffer(size);
-      int n = fs.read(fi.fh.get(), offset, ByteBuffer.wrap(bytes, 0, (int) size));
-      buf.put(0, bytes, 0, n);
+  private void read(Pointer request, long node, long size, long offset, Pointer fileInfo) {
+    guard(Operation.READ, request, node, () -> {
+      Scratch s = scratch.get();
+      ByteBuffer dst = s.data.clear().limit((int) Math.min(size, MAX_IO));
+      int n = fs.read(FuseStructs.handle(fileInfo), offset, dst);
+      fuse.fuse_reply_buf(request, s.dataPointer, n);
       return n;
     });
   }
 
-  @Override
-  public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-    return guard(Operation.WRITE, path, () -> {
-      byte[] bytes = buffer(size);
-      buf.get(0, bytes, 0, (int) size);
-      fs.write(fi.fh.get(), offset, ByteBuffer.wrap(bytes, 0, (int) size));
-      return (int) size;
-    });
-  }
-
-  private byte[] buffer(long size) {
-    if (size > MAX_IO) {
-      throw new IllegalArgumentException("I/O of " + size + " bytes");
-    }
-    byte[] b = ioBuffers.get();
-    if (b.length < size) {
-      b = new byte[(int) size];
-      ioBuffers.set(b);
-    }
-    return b;
-  }
-
-  @Override
-  public int truncate(String path, @off_t long size) {
-    return guard(Operation.TRUNCATE, path, () -> {
-      fs.truncate(path(path), size);
-      return 0;
-    });
-  }
-
-  @Override
-  public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
-    return guard(Operation.FTRUNCATE, path, () -> {
-      fs.truncate(fi.fh.get(), size);
-      return 0;
-    });
-  }
-
-  @Override
-  public int fallocate(String path, int mode, @off_t long offset, @off_t long length, FuseFileInfo fi) {
-    return guard(Operation.FALLOCATE, path, () -> {
-      if (mode != 0) {
-        return -ErrorCodes.EOPNOTSUPP();
+  private void write(Pointer request, long node, Pointer data, long size, long offset, Pointer fileInfo) {
+    guard(Operation.WRITE, request, node, () -> {
+      if (size > MAX_IO) {
+        throw new FileSystemException("node " + node, null, "Invalid argument");
       }
-      fs.allocate(fi.fh.get(), offset, length);
-      return 0;
+      byte[] bytes = scratch.get().writes;
+      data.get(0, bytes, 0, (int) size);
+      fs.write(FuseStructs.handle(fileInfo), offset, ByteBuffer.wrap(bytes, 0, (int) size));
+      fuse.fuse_reply_write(request, size);
+      return size;
     });
   }
 
-  @Override
-  public int flush(String path, FuseFileInfo fi) {
-    return guard(Operation.FLUSH, path, () -> {
-      fs.flush(fi.fh.get());
-      return 0;
+  private void fallocate(Pointer request, long node, int mode, long offset, long length, Pointer fileInfo) {
+    guard(Operation.FALLOCATE, request, node, () -> {
+      if (mode != 0) {
+        throw new FileSystemException("node " + node, null, "Operation not supported");
+      }
+      fs.allocate(FuseStructs.handle(fileInfo), offset, length);
+      return ok(request);
     });
   }
 
-  @Override
-  public int fsync(String path, int datasync, FuseFileInfo fi) {
-    return guard(Operation.FSYNC, path, () -> {
-      fs.fsync(fi.fh.get());
-      return 0;
+  private void flush(Pointer request, long node, Pointer fileInfo) {
+    guard(Operation.FLUSH, request, node, () -> {
+      fs.flush(FuseStructs.handle(fileInfo));
+      return ok(request);
     });
   }
 
-  @Override
-  public int release(String path, FuseFileInfo fi) {
-    return guard(Operation.RELEASE, path, () -> {
-      fs.release(fi.fh.get());
-      return 0;
+  private void fsync(Pointer request, long node, int dataOnly, Pointer fileInfo) {
+    guard(Operation.FSYNC, request, node, () -> {
+      fs.fsync(FuseStructs.handle(fileInfo));
+      return ok(request);
+    });
+  }
+
+  private void release(Pointer request, long node, Pointer fileInfo) {
+    guard(Operation.RELEASE, request, node, () -> {
+      fs.release(FuseStructs.handle(fileInfo));
+      return ok(request);
     });
   }
 
   // ---------------------------------------------------------------- extended attributes
 
-  @Override
-  public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
-    return guard(Operation.SETXATTR, path, () -> {
+  private void setxattr(Pointer request, long node, Pointer name, Pointer value, long size, int flags) {
+    guard(Operation.SETXATTR, request, node, () -> {
       XattrMode mode = (flags & XATTR_CREATE) != 0 ? XattrMode.CREATE
           : (flags & XATTR_REPLACE) != 0 ? XattrMode.REPLACE : XattrMode.EITHER;
       byte[] bytes = new byte[(int) size];
       value.get(0, bytes, 0, bytes.length);
-      fs.setXattr(path(path), name.getBytes(BYTES), bytes, mode);
-      return 0;
+      fs.setXattr(node, bytes(name, Name.MAX_LENGTH), bytes, mode);
+      return ok(request);
     });
   }
 
-  @Override
-  public int getxattr(String path, String name, Pointer value, @size_t long size) {
-    return guard(Operation.GETXATTR, path, () -> {
-      byte[] bytes = fs.getXattr(path(path), name.getBytes(BYTES));
-      return copyOut(bytes, value, size);
-    });
+  private void getxattr(Pointer request, long node, Pointer name, long size) {
+    guard(Operation.GETXATTR, request, node,
+        () -> replyXattr(request, fs.getXattr(node, bytes(name, Name.MAX_LENGTH)), size));
   }
 
-  @Override
-  public int listxattr(String path, Pointer list, @size_t long size) {
-    return guard(Operation.LISTXATTR, path, () -> {
-      java.io.ByteArrayOutputStream names = new java.io.ByteArrayOutputStream();
-      for (byte[] n : fs.listXattrs(path(path))) {
+  private void listxattr(Pointer request, long node, long size) {
+    guard(Operation.LISTXATTR, request, node, () -> {
+      ByteArrayOutputStream names = new ByteArrayOutputStream();
+      for (byte[] n : fs.listXattrs(node)) {
         names.write(n);
         names.write(0);
       }
-      return copyOut(names.toByteArray(), list, size);
+      return replyXattr(request, names.toByteArray(), size);
     });
   }
 
   /** The xattr calls' protocol: size 0 asks for the length; a buffer too small is ERANGE. */
-  private static int copyOut(byte[] bytes, Pointer dst, long size) {
+  private long replyXattr(Pointer request, byte[] value, long size) throws FileSystemException {
     if (size == 0) {
-      return bytes.length;
+      fuse.fuse_reply_xattr(request, value.length);
+      return 0;
     }
-    if (size < bytes.length) {
-      return -ErrorCodes.ERANGE();
+    if (size < value.length) {
+      throw new FileSystemException("xattr", null, "Numerical result out of range");
     }
-    dst.put(0, bytes, 0, bytes.length);
-    return bytes.length;
+    Scratch s = scratch.get();
+    s.data.clear().put(value);
+    fuse.fuse_reply_buf(request, s.dataPointer, value.length);
+    return 0;
   }
 
-  @Override
-  public int removexattr(String path, String name) {
-    return guard(Operation.REMOVEXATTR, path, () -> {
-      fs.removeXattr(path(path), name.getBytes(BYTES));
-      return 0;
+  private void removexattr(Pointer request, long node, Pointer name) {
+    guard(Operation.REMOVEXATTR, request, node, () -> {
+      fs.removeXattr(node, bytes(name, Name.MAX_LENGTH));
+      return ok(request);
     });
   }
 }

@@ -1,6 +1,7 @@
 package io.dedupfs.fs.fuse;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,49 +11,52 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import jnr.constants.platform.Errno;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A live FUSE mount of a {@link FuseAdapter}: libfuse's loop runs on a thread of its own until the
- * filesystem is unmounted, whether by {@link #unmount()}, {@code fusermount -u}, {@code umount}
- * or a signal.
+ * A live FUSE mount of a {@link FuseAdapter} through libfuse 3's low-level session. Requests are
+ * read from the kernel and served by Java threads of this class's own: libfuse's loops would
+ * call into Java from native threads, which jffi attaches to the JVM anew for every request.
+ * The mount lives until it is unmounted, whether by {@link #unmount()}, {@code fusermount -u},
+ * {@code umount} or a signal (the JVM's shutdown hook calls unmount).
  */
 public final class FuseMount {
+  private static final Logger LOG = LoggerFactory.getLogger(FuseMount.class);
   /**
-   * Options every mount gets. use_ino: st_ino is the inode number, so hard links show as one file.
-   * attr_timeout=0: no attributes are cached unless {@link AttributeTimeouts} says so for a reply.
-   * Names are cached for a second (entry_timeout, whose exact value AttributeTimeouts looks for),
-   * since every change of a name goes through this mount. big_writes, max_write: writes of
-   * 128 KiB rather than 4 KiB.
+   * Options every mount gets. default_permissions: the kernel checks modes and owners, as a
+   * local filesystem does. max_read: the largest read the adapter serves.
    */
-  static final List<String> BASE_OPTIONS = List.of("use_ino", "default_permissions", "big_writes",
-      "max_write=131072", "max_read=131072", "attr_timeout=0",
-      "entry_timeout=" + AttributeTimeouts.ENTRY_TIMEOUT_SIGNATURE, "negative_timeout=0", "subtype=dedupfs");
+  static final List<String> BASE_OPTIONS = List.of("default_permissions", "max_read=" + FuseAdapter.MAX_IO,
+      "subtype=dedupfs");
 
-  /**
-   * libfuse's own loop on this (attached) Java thread. Its multi-threaded loop starts native
-   * threads, and jffi attaches a native thread to the JVM for each callback and detaches it after,
-   * which made every request cost a new java.lang.Thread: rsync of 5,008 files took 9.3-10.3 s
-   * that way and 5.7-6.3 s single-threaded. The heavy work of a write (hash, compress, pack) runs
-   * on the ingest pipeline's workers either way. AttributeTimeouts depends on it: it sets the
-   * timeout of the reply being made.
-   */
-  private static final String SINGLE_THREADED = "-s";
-
-  private final FuseAdapter adapter;
+  private final LibFuse fuse;
+  private final Pointer session;
   private final Path mountpoint;
-  private final CompletableFuture<Integer> ended = new CompletableFuture<>();
+  private final CompletableFuture<Void> ended = new CompletableFuture<>();
 
-  private FuseMount(FuseAdapter adapter, Path mountpoint) {
-    this.adapter = adapter;
+  private FuseMount(LibFuse fuse, Pointer session, Path mountpoint) {
+    this.fuse = fuse;
+    this.session = session;
     this.mountpoint = mountpoint;
   }
 
   /**
    * Mounts and returns once the kernel has completed the handshake. {@code source} shows as the
-   * mount's source in /proc/mounts (the repository path); {@code allowOther} lets every user in.
+   * mount's source in /proc/mounts (the repository path); {@code allowOther} lets every user in;
+   * {@code threads} serve requests at once.
    */
-  public static FuseMount mount(FuseAdapter adapter, Path mountpoint, String source, boolean allowOther,
-      List<String> extraOptions, Duration timeout) throws IOException, InterruptedException {
+  public static FuseMount mount(FuseAdapter adapter, LibFuse fuse, Path mountpoint, String source, boolean allowOther,
+      List<String> extraOptions, int threads, Duration timeout) throws IOException, InterruptedException {
+    if (!FuseStructs.layoutsHold()) {
+      throw new IOException("dedupfs's FUSE binding knows the structures of x86-64 Linux only; this is "
+          + System.getProperty("os.name") + " on " + System.getProperty("os.arch"));
+    }
     if (!Files.isDirectory(mountpoint)) {
       throw new IOException("mountpoint " + mountpoint + " is not a directory");
     }
@@ -65,21 +69,23 @@ public final class FuseMount {
       options.add("allow_other");
     }
     options.addAll(extraOptions);
-    FuseMount mount = new FuseMount(adapter, mountpoint);
-    Thread loop = new Thread(() -> {
-      try {
-        adapter.mount(mountpoint, true, false, new String[] {SINGLE_THREADED, "-o", String.join(",", options)});
-        mount.ended.complete(0);
-      } catch (Throwable e) {
-        mount.ended.completeExceptionally(e);
-      }
-    }, "dedupfs-fuse-loop");
-    loop.start();
-    CompletableFuture<Object> first = CompletableFuture.anyOf(adapter.initialized(), mount.ended);
+    Runtime runtime = Runtime.getSystemRuntime();
+    LowLevelOperations operations = adapter.operationsTable();
+    Pointer session = fuse.fuse_session_new(arguments(runtime, "dedupfs", "-o", String.join(",", options)),
+        operations.table(), operations.size(), null);
+    if (session == null) {
+      throw new IOException("libfuse refused the mount options " + String.join(",", options) + " (its message is above)");
+    }
+    if (fuse.fuse_session_mount(session, terminated(mountpoint.toString())) != 0) {
+      fuse.fuse_session_destroy(session);
+      throw new IOException("could not mount at " + mountpoint + " (libfuse's message is above or in the log)");
+    }
+    FuseMount mount = new FuseMount(fuse, session, mountpoint);
+    mount.serve(threads);
     try {
-      first.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      CompletableFuture.anyOf(adapter.initialized(), mount.ended).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
-      adapter.umount();
+      mount.unmount();
       throw new IOException("the kernel did not answer the mount of " + mountpoint + " within " + timeout.toSeconds() + " s");
     } catch (ExecutionException e) {
       throw new IOException("could not mount at " + mountpoint + ": " + e.getCause().getMessage(), e.getCause());
@@ -90,26 +96,120 @@ public final class FuseMount {
     return mount;
   }
 
+  /** A struct fuse_args for fuse_session_new: argc, argv (NUL-terminated strings), allocated = 0. */
+  private static Pointer arguments(Runtime runtime, String... args) {
+    Pointer argv = Memory.allocateDirect(runtime, (long) (args.length + 1) * runtime.addressSize(), true);
+    for (int i = 0; i < args.length; i++) {
+      byte[] arg = terminated(args[i]);
+      Pointer p = Memory.allocateDirect(runtime, arg.length);
+      p.put(0, arg, 0, arg.length);
+      argv.putPointer((long) i * runtime.addressSize(), p);
+    }
+    Pointer fuseArgs = Memory.allocateDirect(runtime, FuseStructs.ARGS_SIZE, true);
+    fuseArgs.putInt(0, args.length);
+    fuseArgs.putPointer(runtime.addressSize(), argv);
+    return fuseArgs;
+  }
+
+  private static byte[] terminated(String s) {
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    return java.util.Arrays.copyOf(b, b.length + 1);
+  }
+
   /** fsname is one of several comma-separated options: escape what libfuse's option parser treats specially. */
   private static String escape(String value) {
     return value.replace("\\", "\\\\").replace(",", "\\,");
+  }
+
+  /**
+   * Starts the threads that read requests and have libfuse dispatch them to the adapter. When the
+   * file system is unmounted each read fails with ENODEV; once the last thread ends the session
+   * is taken down.
+   */
+  private void serve(int threads) {
+    AtomicInteger running = new AtomicInteger(threads);
+    LibFuse.LibC libc = LibFuse.LibC.load();
+    Runtime runtime = Runtime.getSystemRuntime();
+    for (int i = 0; i < threads; i++) {
+      Thread t = new Thread(() -> {
+        Pointer buf = Memory.allocateDirect(runtime, FuseStructs.BUF_SIZE, true);
+        try {
+          receiveAndProcess(buf);
+        } catch (Throwable e) {
+          LOG.error("a FUSE request thread failed", e);
+        } finally {
+          Pointer mem = buf.getPointer(FuseStructs.BUF_MEM);
+          if (mem != null) {
+            libc.free(mem);
+          }
+          if (running.decrementAndGet() == 0) {
+            fuse.fuse_session_unmount(session);
+            fuse.fuse_session_destroy(session);
+            ended.complete(null);
+          }
+        }
+      }, "dedupfs-fuse-" + i);
+      t.start();
+    }
+  }
+
+  private void receiveAndProcess(Pointer buf) {
+    int interrupted = -Errno.EINTR.intValue();
+    int again = -Errno.EAGAIN.intValue();
+    while (true) {
+      int received = fuse.fuse_session_receive_buf(session, buf);
+      if (received == interrupted || received == again) {
+        continue;
+      }
+      if (received <= 0) {
+        // 0: unmounted (ENODEV); below: an error, which libfuse has reported.
+        if (received < 0) {
+          LOG.error("reading a FUSE request failed: errno {}", -received);
+          fuse.fuse_session_exit(session);
+        }
+        return;
+      }
+      fuse.fuse_session_process_buf(session, buf);
+    }
   }
 
   public Path mountpoint() {
     return mountpoint;
   }
 
-  /** Waits until the filesystem is unmounted and libfuse's loop has ended. */
+  /** Waits until the filesystem is unmounted and every request thread has ended. */
   public void awaitUnmounted() throws InterruptedException {
     try {
       ended.get();
     } catch (ExecutionException e) {
-      // The loop ended with an error: it has ended all the same.
+      // Ended all the same.
     }
   }
 
-  /** Asks libfuse to end and detaches the mount; returns at once. Doing it twice is harmless. */
+  /**
+   * Detaches the mount (lazily: files open in it keep being served until closed) and returns at
+   * once; the request threads end when the kernel closes the connection. Doing it twice is
+   * harmless.
+   */
   public void unmount() {
-    adapter.umount();
+    if (ended.isDone()) {
+      return;
+    }
+    String mnt = mountpoint.toAbsolutePath().toString();
+    for (List<String> command : List.of(List.of("fusermount3", "-u", "-q", "-z", "--", mnt),
+        List.of("fusermount", "-u", "-q", "-z", "--", mnt), List.of("umount", "-l", mnt))) {
+      try {
+        if (new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start().waitFor() == 0) {
+          return;
+        }
+      } catch (IOException e) {
+        // Not installed here: try the next way.
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    LOG.warn("could not unmount {} (fusermount3, fusermount and umount failed); is it still mounted?", mnt);
   }
 }

@@ -4,13 +4,13 @@ import java.util.Locale;
 
 /**
  * The libfuse operations {@link FuseAdapter} serves, each named as in libfuse's {@code
- * fuse_operations}, for the logs and for the request counters.
+ * fuse_lowlevel_ops}, for the logs and for the request counters.
  */
 enum Operation {
-  GETATTR, FGETATTR, CHMOD, CHOWN, UTIMENS, STATFS,
+  LOOKUP, FORGET, GETATTR, SETATTR, STATFS,
   MKNOD, MKDIR, SYMLINK, READLINK, UNLINK, RMDIR, RENAME, LINK,
   OPENDIR, READDIR, RELEASEDIR,
-  CREATE, OPEN, READ(true), WRITE(true), TRUNCATE, FTRUNCATE, FALLOCATE, FLUSH, FSYNC, RELEASE,
+  CREATE, OPEN, READ(true), WRITE(true), FALLOCATE, FLUSH, FSYNC, RELEASE,
   SETXATTR, GETXATTR, LISTXATTR, REMOVEXATTR;
 
   final String label = name().toLowerCase(Locale.ROOT);

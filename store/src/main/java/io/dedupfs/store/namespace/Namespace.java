@@ -242,6 +242,11 @@ public final class Namespace {
    * does nothing; a directory cannot move below itself.
    */
   public void rename(long srcParent, Name srcName, long dstParent, Name dstName) throws IOException {
+    rename(srcParent, srcName, dstParent, dstName, true);
+  }
+
+  /** renameat2(2): with {@code replace} false (RENAME_NOREPLACE), an existing destination is EEXIST. */
+  public void rename(long srcParent, Name srcName, long dstParent, Name dstName, boolean replace) throws IOException {
     changeEntries(tx -> {
       directory(tx, srcParent);
       directory(tx, dstParent);
@@ -251,6 +256,9 @@ public final class Namespace {
       }
       Optional<byte[]> existing = tx.get(Table.DIRENTS, NamespaceCodec.entryKey(dstParent, dstName));
       long now = now();
+      if (existing.isPresent() && !replace) {
+        throw new FileAlreadyExistsException(describe(dstParent, dstName));
+      }
       if (existing.isPresent()) {
         Inode replaced = load(tx, NamespaceCodec.direntInode(existing.get()));
         // As the kernel does, before any type check: a destination that contains the source is not empty.

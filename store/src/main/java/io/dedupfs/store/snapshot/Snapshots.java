@@ -20,6 +20,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -145,9 +146,13 @@ public final class Snapshots {
     return records.all();
   }
 
+  public Optional<SnapshotRecord> find(Name name) {
+    return records.find(name);
+  }
+
   /** @throws NoSuchFileException if no snapshot has that name */
   public SnapshotRecord get(Name name) throws NoSuchFileException {
-    return records.find(name).orElseThrow(() -> new NoSuchFileException(name.toString(), null, "no such snapshot"));
+    return find(name).orElseThrow(() -> new NoSuchFileException(name.toString(), null, "no such snapshot"));
   }
 
   /** Deletes a snapshot's record; its space comes back at the next garbage collection. */

@@ -50,21 +50,24 @@ class StatsIT {
     fs = Mounted.fresh(dir);
     String m = fs.mountpoint.toString();
     int files = 40;
-    // 1000 bytes each; then a name that is not there, which the kernel asks getattr about.
+    // 1000 bytes each; then a name that is not there, which the kernel looks up.
     sh("cd '" + m + "' && for i in $(seq " + files + "); do head -c 1000 /dev/urandom > f$i; done"
         + " && cat f* > /dev/null && ! stat no-such-file 2>/dev/null");
 
     String json = stats();
     long[] create = request(json, "create");
     long[] write = request(json, "write");
-    long[] getattr = request(json, "getattr");
+    long[] lookup = request(json, "lookup");
+    long[] getxattr = request(json, "getxattr");
     assertTrue(create[0] >= files, "a create per file: " + json);
     assertEquals(0, create[1], "no create failed: " + json);
     assertTrue(write[0] >= files, "a write at least per file: " + json);
     assertEquals(files * 1000L, write[4], "every byte written is counted once: " + json);
-    assertTrue(getattr[0] > files, "the kernel asks getattr before a create: " + json);
-    assertTrue(getattr[1] >= 1, "getattr of no-such-file failed: " + json);
-    assertTrue(getattr[2] > 0 && getattr[3] > 0 && getattr[3] == getattr[2] / getattr[0], "time is counted: " + json);
+    assertTrue(lookup[0] > files, "the kernel looks up each new name before creating it, and no-such-file: " + json);
+    assertEquals(0, lookup[1], "a name not there is an answer (a negative entry), not an error: " + json);
+    assertTrue(lookup[2] > 0 && lookup[3] > 0 && lookup[3] == lookup[2] / lookup[0], "time is counted: " + json);
+    assertTrue(getxattr[1] >= files, "security.capability, asked before each first write, is not there (ENODATA): "
+        + json);
     assertEquals(0, request(json, "rmdir")[0], "not asked for, but there: " + json);
   }
 

@@ -1,0 +1,77 @@
+package io.dedupfs.fs.fuse;
+
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Pointer;
+import jnr.ffi.annotations.In;
+import jnr.ffi.types.size_t;
+
+/**
+ * The functions of libfuse 3's low-level API that dedupfs calls (fuse_lowlevel.h of libfuse
+ * 3.14; every one of them has been in the library since 3.0). Requests are answered by node id,
+ * so this binding needs no path and no name passes through a Java String: strings go in as
+ * NUL-terminated byte arrays.
+ */
+public interface LibFuse {
+  /** libfuse 3 as Debian installs it: the runtime package has only the versioned name. */
+  static LibFuse load() {
+    LinkageError first = null;
+    for (String name : new String[] {"libfuse3.so.3", "fuse3"}) {
+      try {
+        return LibraryLoader.create(LibFuse.class).failImmediately().load(name);
+      } catch (LinkageError e) {
+        first = first == null ? e : first;
+      }
+    }
+    throw new UnsatisfiedLinkError("libfuse 3 is not installed (Debian: apt-get install fuse3): " + first.getMessage());
+  }
+
+  Pointer fuse_session_new(Pointer args, Pointer operations, @size_t long operationsSize, Pointer userdata);
+
+  int fuse_session_mount(Pointer session, @In byte[] mountpoint);
+
+  int fuse_session_receive_buf(Pointer session, Pointer buf);
+
+  void fuse_session_process_buf(Pointer session, Pointer buf);
+
+  void fuse_session_exit(Pointer session);
+
+  void fuse_session_unmount(Pointer session);
+
+  void fuse_session_destroy(Pointer session);
+
+  Pointer fuse_req_ctx(Pointer request);
+
+  int fuse_reply_err(Pointer request, int errno);
+
+  void fuse_reply_none(Pointer request);
+
+  int fuse_reply_entry(Pointer request, Pointer entry);
+
+  int fuse_reply_create(Pointer request, Pointer entry, Pointer fileInfo);
+
+  int fuse_reply_attr(Pointer request, Pointer stat, double timeout);
+
+  int fuse_reply_readlink(Pointer request, @In byte[] target);
+
+  int fuse_reply_open(Pointer request, Pointer fileInfo);
+
+  int fuse_reply_write(Pointer request, @size_t long count);
+
+  int fuse_reply_buf(Pointer request, Pointer buf, @size_t long size);
+
+  int fuse_reply_statfs(Pointer request, Pointer statvfs);
+
+  int fuse_reply_xattr(Pointer request, @size_t long count);
+
+  @size_t
+  long fuse_add_direntry(Pointer request, Pointer buf, @size_t long bufsize, @In byte[] name, Pointer stat, long nextOffset);
+
+  /** Frees what libfuse allocated for a request buffer (libc's free). */
+  interface LibC {
+    static LibC load() {
+      return LibraryLoader.create(LibC.class).failImmediately().load("c");
+    }
+
+    void free(Pointer memory);
+  }
+}
