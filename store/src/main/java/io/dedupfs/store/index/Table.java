@@ -12,7 +12,8 @@ public enum Table {
   EXTENTS("extents"),
   LINKS("links"),
   TREES("trees"),
-  FOSSILS("fossils");
+  FOSSILS("fossils"),
+  ORPHANS("orphans");
 
   final String dbName;
 

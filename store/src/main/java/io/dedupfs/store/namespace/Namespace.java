@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongPredicate;
 
 /**
  * The live tree (FORMAT.md §6.1) with POSIX semantics and no FUSE: inodes, directory entries,
@@ -45,6 +46,8 @@ public final class Namespace {
   /** The snapshot being taken, told of every directory whose subtree changes meanwhile (FORMAT.md §10.4). */
   private final AtomicReference<ChangeWatch> watch = new AtomicReference<>();
   private final DirectoryEntryCache entries = new DirectoryEntryCache();
+  /** Asked whether an inode losing its last name is open; nothing is, until the fs layer says how to tell. */
+  private volatile LongPredicate openInodes = inode -> false;
 
   private Namespace(ChunkIndex index, Clock clock) {
     this.index = index;
@@ -64,9 +67,23 @@ public final class Namespace {
         rebuildLinks(tx);
         tx.put(Table.META, LINKS_KEPT, new byte[] {1});
       }
+      deleteOrphans(tx);
       return null;
     });
     return ns;
+  }
+
+  /**
+   * Deletes the orphans a crash or an unmount left: whoever opens the namespace holds the
+   * repository lock, so no process can have one of them open any more.
+   */
+  private static void deleteOrphans(IndexTransaction tx) {
+    byte[] all = new byte[0];
+    for (List<IndexTransaction.Entry> page; !(page = tx.scan(Table.ORPHANS, all, null, SCAN_PAGE)).isEmpty(); ) {
+      for (IndexTransaction.Entry e : page) {
+        deleteOrphan(tx, ByteBuffer.wrap(e.key()).getLong(0));
+      }
+    }
   }
 
   /**
@@ -202,7 +219,10 @@ public final class Namespace {
     });
   }
 
-  /** Removes a non-directory entry; the inode goes with its last name. */
+  /**
+   * Removes a non-directory entry; the inode goes with its last name, or stays as an orphan while
+   * it is open (see {@link #holdOpenInodes}).
+   */
   public void unlink(long parent, Name name) throws IOException {
     changeEntries(tx -> {
       Inode dir = directory(tx, parent);
@@ -238,8 +258,8 @@ public final class Namespace {
 
   /**
    * rename(2): moves an entry, replacing a destination of the same kind (an empty directory for a
-   * directory, a non-directory for a non-directory). Renaming onto another name of the same inode
-   * does nothing; a directory cannot move below itself.
+   * directory, a non-directory for a non-directory, which goes as {@link #unlink} would take it).
+   * Renaming onto another name of the same inode does nothing; a directory cannot move below itself.
    */
   public void rename(long srcParent, Name srcName, long dstParent, Name dstName) throws IOException {
     rename(srcParent, srcName, dstParent, dstName, true);
@@ -320,6 +340,10 @@ public final class Namespace {
       if (target.isDirectory()) {
         throw new FileSystemException(describe(newParent, newName), null, NOT_PERMITTED);
       }
+      // As Linux: a file whose last name is gone (an orphan, open) cannot be given a name again.
+      if (target.nlink() == 0) {
+        throw new NoSuchFileException("inode " + inode);
+      }
       long now = now();
       tx.put(Table.DIRENTS, key, NamespaceCodec.encodeDirent(inode, target.type()));
       addLink(tx, inode, newParent);
@@ -328,6 +352,42 @@ public final class Namespace {
       store(tx, dir.touched(now));
       return linked;
     });
+  }
+
+  // ---------------------------------------------------------------- open files (for the fs layer)
+
+  /**
+   * Tells the namespace which inodes are open, so that a non-directory whose last name goes (unlink,
+   * or rename over it) while it is open stays, with nlink 0, as an <em>orphan</em>: it keeps its
+   * inode number, attributes, xattrs and extents, and every call by inode number works on it but
+   * {@link #link}, until {@link #releaseOrphan}. Set once by the fs layer before it serves; until
+   * then nothing is open.
+   *
+   * <p>{@code isOpen} is asked inside the write transaction that removes the name, on the thread
+   * of the caller, while every other writer waits: it must be thread-safe and quick, and must not
+   * call this namespace. What counts as open is the fs layer's to say (open handles, or any use the
+   * kernel still makes of the inode number); once it answered false the inode is deleted, and a use
+   * that begins after that finds no inode.
+   */
+  public void holdOpenInodes(LongPredicate isOpen) {
+    openInodes = isOpen;
+  }
+
+  /**
+   * Deletes {@code inode} with everything it holds if it is an orphan; does nothing if it still
+   * has a name or is gone. The fs layer calls it once the last use of the inode ended and its
+   * writes were committed, <em>after</em> {@code isOpen} (see {@link #holdOpenInodes}) answers
+   * false for it: an unlink between the two then deletes the inode itself. Idempotent.
+   */
+  public void releaseOrphan(long inode) throws IOException {
+    byte[] key = NamespaceCodec.inodeKey(inode);
+    // Nearly every closed file still has a name: a read tells so without waiting for the writer.
+    if (index.read(tx -> tx.get(Table.ORPHANS, key)).isPresent()) {
+      index.write(tx -> {
+        deleteOrphan(tx, inode);
+        return null;
+      });
+    }
   }
 
   /** Up to {@code limit} entries of a directory in name order, after {@code after} (null: from the start). */
@@ -731,15 +791,30 @@ public final class Namespace {
     return number;
   }
 
+  /**
+   * Takes a name from a non-directory. With its last name the inode goes, unless it is open: then it
+   * stays with nlink 0, recorded in {@code orphans} in this same transaction, so that a crash cannot
+   * leave it unrecorded (FORMAT.md §6.1).
+   */
   private void dropLink(IndexTransaction tx, Inode inode, long now) throws IOException {
-    if (inode.nlink() <= 1) {
-      delete(tx, inode.number());
-    } else {
+    if (inode.nlink() > 1) {
       store(tx, inode.withNlink(inode.nlink() - 1, now));
+    } else if (openInodes.test(inode.number())) {
+      store(tx, inode.withNlink(0, now));
+      tx.put(Table.ORPHANS, NamespaceCodec.inodeKey(inode.number()), new byte[0]);
+    } else {
+      delete(tx, inode.number());
     }
   }
 
-  private void delete(IndexTransaction tx, long number) {
+  /** Deletes {@code number} if it is an orphan. */
+  private static void deleteOrphan(IndexTransaction tx, long number) {
+    if (tx.delete(Table.ORPHANS, NamespaceCodec.inodeKey(number))) {
+      delete(tx, number);
+    }
+  }
+
+  private static void delete(IndexTransaction tx, long number) {
     tx.delete(Table.INODES, NamespaceCodec.inodeKey(number));
     tx.delete(Table.SYMLINKS, NamespaceCodec.inodeKey(number));
     tx.delete(Table.TREES, NamespaceCodec.inodeKey(number));

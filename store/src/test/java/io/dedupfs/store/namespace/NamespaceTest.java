@@ -6,10 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dedupfs.store.chunk.ChunkId;
+import io.dedupfs.store.index.Table;
 import io.dedupfs.store.repo.ChunkerParameters;
 import io.dedupfs.store.repo.Compression;
 import io.dedupfs.store.repo.Repository;
 import io.dedupfs.store.repo.RepositoryConfig;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -281,5 +284,124 @@ class NamespaceTest {
     FileSystemException fromFile = assertThrows(FileSystemException.class,
         () -> ns.resolve(file.number(), List.of(Name.of("x"))));
     assertEquals(Namespace.NOT_A_DIRECTORY, reason(fromFile));
+  }
+
+  // ---------------------------------------------------------------- orphans: open files whose last name went
+
+  private static final byte[] USER_XATTR = "user.x".getBytes(StandardCharsets.US_ASCII);
+  /** Where an orphan made by {@link #fileWithContent} has entries. */
+  private static final List<Table> ORPHAN_TABLES = List.of(Table.INODES, Table.XATTRS, Table.EXTENTS, Table.ORPHANS);
+
+  /** {@code length} bytes at {@code offset} of a chunk named by {@code seed}: the namespace does not read chunks. */
+  private static Extent extent(long offset, int length, int seed) {
+    byte[] id = new byte[ChunkId.LENGTH];
+    Arrays.fill(id, (byte) seed);
+    return new Extent(offset, ChunkId.of(id), 0, length);
+  }
+
+  /** A file in the root holding 100 bytes of chunk 1 and an xattr. */
+  private long fileWithContent(String name) throws Exception {
+    long f = ns.mknod(Namespace.ROOT, Name.of(name), FILE, 0, 0, 0).number();
+    ns.replaceRange(f, 0, 100, List.of(extent(0, 100, 1)), ns.now());
+    ns.setXattr(f, USER_XATTR, new byte[] {1}, XattrMode.EITHER);
+    return f;
+  }
+
+  /** The tables that hold anything of {@code inode}, among those an orphan keeps. */
+  private List<Table> tablesHolding(long inode) throws Exception {
+    byte[] prefix = ByteBuffer.allocate(8).putLong(0, inode).array();
+    List<Table> holding = new ArrayList<>();
+    for (Table t : ORPHAN_TABLES) {
+      if (!repo.index().read(tx -> tx.scan(t, prefix, null, 1)).isEmpty()) {
+        holding.add(t);
+      }
+    }
+    return holding;
+  }
+
+  @Test
+  void anOpenFileWhoseLastNameGoesStaysUsableByInodeUntilReleased() throws Exception {
+    long f = fileWithContent("f");
+    // A second namespace on the index, with a later clock: the unlink's ctime shows.
+    Namespace later = Namespace.open(repo.index(), Clock.fixed(T0.plusSeconds(5), ZoneOffset.UTC));
+    later.holdOpenInodes(n -> n == f);
+    later.unlink(Namespace.ROOT, Name.of("f"));
+
+    assertTrue(ns.lookup(Namespace.ROOT, Name.of("f")).isEmpty(), "the name is gone");
+    Inode orphan = ns.getattr(f);
+    assertEquals(0, orphan.nlink());
+    assertEquals(T0_NANOS + 5_000_000_000L, orphan.ctimeNanos(), "ctime is the unlink's");
+    assertEquals(ORPHAN_TABLES, tablesHolding(f));
+
+    ns.replaceRange(f, 100, 50, List.of(extent(100, 50, 2)), ns.now());
+    assertEquals(List.of(extent(0, 100, 1), extent(100, 50, 2)), ns.extents(f, 0, 1000), "a write after the unlink");
+    assertEquals(120, ns.truncate(f, 120).size());
+    assertEquals(Mode.S_IFREG | 0600, ns.setAttributes(f, AttributeChange.permissions(0600)).mode());
+    ns.setXattr(f, USER_XATTR, new byte[] {2}, XattrMode.REPLACE);
+    assertArrayEquals(new byte[] {2}, ns.getXattr(f, USER_XATTR));
+    assertEquals(0, ns.getattr(f).nlink(), "changes keep it an orphan");
+    assertThrows(NoSuchFileException.class, () -> ns.link(f, Namespace.ROOT, Name.of("again")),
+        "as Linux: no new name for a file whose names are gone");
+    assertTrue(ns.lookup(Namespace.ROOT, Name.of("again")).isEmpty());
+
+    ns.releaseOrphan(f);
+    assertThrows(NoSuchFileException.class, () -> ns.getattr(f));
+    assertEquals(List.of(), tablesHolding(f), "released, it goes with everything it held");
+    ns.releaseOrphan(f);
+  }
+
+  @Test
+  void anOpenFileRenamedOverStaysUntilReleased() throws Exception {
+    long replaced = fileWithContent("target");
+    long moved = ns.mknod(Namespace.ROOT, Name.of("new"), FILE, 0, 0, 0).number();
+    ns.holdOpenInodes(n -> n == replaced);
+    ns.rename(Namespace.ROOT, Name.of("new"), Namespace.ROOT, Name.of("target"));
+
+    assertEquals(moved, ns.lookup(Namespace.ROOT, Name.of("target")).orElseThrow().number());
+    assertEquals(0, ns.getattr(replaced).nlink());
+    assertEquals(List.of(extent(0, 100, 1)), ns.extents(replaced, 0, 1000));
+    assertEquals(ORPHAN_TABLES, tablesHolding(replaced));
+    ns.releaseOrphan(replaced);
+    assertEquals(List.of(), tablesHolding(replaced));
+  }
+
+  @Test
+  void aFileThatIsNotOpenGoesWithItsLastName() throws Exception {
+    long open = ns.mknod(Namespace.ROOT, Name.of("open"), FILE, 0, 0, 0).number();
+    long unlinked = fileWithContent("unlinked");
+    long renamedOver = fileWithContent("renamed-over");
+    ns.mknod(Namespace.ROOT, Name.of("new"), FILE, 0, 0, 0);
+    ns.holdOpenInodes(n -> n == open);
+    ns.unlink(Namespace.ROOT, Name.of("unlinked"));
+    ns.rename(Namespace.ROOT, Name.of("new"), Namespace.ROOT, Name.of("renamed-over"));
+    assertEquals(List.of(), tablesHolding(unlinked));
+    assertEquals(List.of(), tablesHolding(renamedOver));
+  }
+
+  @Test
+  void aFileWithAnotherNameIsNoOrphanAndReleasingItDoesNothing() throws Exception {
+    long f = fileWithContent("a");
+    ns.link(f, Namespace.ROOT, Name.of("b"));
+    ns.holdOpenInodes(n -> true);
+    ns.unlink(Namespace.ROOT, Name.of("a"));
+    assertEquals(1, ns.getattr(f).nlink());
+
+    ns.releaseOrphan(f);
+    assertEquals(f, ns.lookup(Namespace.ROOT, Name.of("b")).orElseThrow().number());
+    assertEquals(List.of(Table.INODES, Table.XATTRS, Table.EXTENTS), tablesHolding(f), "nothing of it went");
+  }
+
+  @Test
+  void openingTheNamespaceDeletesTheOrphansLeftBehind() throws Exception {
+    long f = fileWithContent("f");
+    ns.holdOpenInodes(n -> n == f);
+    ns.unlink(Namespace.ROOT, Name.of("f"));
+    assertEquals(ORPHAN_TABLES, tablesHolding(f));
+    // No release: the process ended (crash or unmount) with the file open.
+    repo.close();
+    repo = Repository.open(tmp.resolve("repo"), Repository.OpenOptions.DEFAULT);
+    ns = Namespace.open(repo.index(), Clock.fixed(T0, ZoneOffset.UTC));
+    assertEquals(List.of(), tablesHolding(f));
+    assertThrows(NoSuchFileException.class, () -> ns.getattr(f));
   }
 }
