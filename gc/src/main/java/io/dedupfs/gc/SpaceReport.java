@@ -7,7 +7,8 @@ import java.util.Map;
  * (after compression and encryption); plain bytes are the chunks' bytes before.
  *
  * @param liveBytes sum of the sizes of the live tree's regular files, once per name (as a
- *     snapshot record counts its bytes)
+ *     snapshot record counts its bytes): an orphan (FORMAT.md §6.1) has no name and counts
+ *     nothing, though its chunks are referenced by the live tree, hence no garbage, while it lives
  * @param chunks chunks in the index
  * @param plainBytes their plain bytes: what is left of everything written after deduplication
  * @param storedBytes their stored bytes

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dedupfs.store.chunk.ChunkKind;
 import io.dedupfs.store.index.ChunkIndex.ChunkEntry;
 import io.dedupfs.store.namespace.Name;
+import io.dedupfs.store.namespace.Namespace;
 import io.dedupfs.store.repo.Repository;
 import io.dedupfs.store.snapshot.SnapshotReader;
 import java.io.RandomAccessFile;
@@ -54,6 +55,20 @@ class CheckerTest {
     assertTrue(r.clean(), r.problems().toString());
     assertEquals(r.chunks(), r.chunksRead());
     assertTrue(r.references() > r.chunks() / 2, r + " counted the live tree's and the snapshot's references");
+  }
+
+  @Test
+  void anOpenFileWhoseLastNameWentIsReferencedAndWhole() throws Exception {
+    long open = t.write("open", TestRepository.random(2, 1 << 20));
+    long references = check(false).references();
+    t.ns.holdOpenInodes(n -> n == open);
+    t.ns.unlink(Namespace.ROOT, Name.of("open"));
+    new Collector(repo, t.ns, t.pipeline, t.snapshots, new SnapshotReader(t.chunks, 1 << 20), () -> { },
+        GcSettings.defaults(tmp)).run();
+
+    CheckReport r = check(true);
+    assertTrue(r.clean(), r.problems().toString());
+    assertEquals(references, r.references(), "the orphan's chunks are referenced as before its unlink");
   }
 
   @Test

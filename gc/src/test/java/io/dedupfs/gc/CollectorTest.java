@@ -172,6 +172,24 @@ class CollectorTest {
   }
 
   @Test
+  void anOpenFileWhoseLastNameWentKeepsItsChunksUntilReleased() throws Exception {
+    byte[] content = random(6);
+    long file = write("open", content);
+    Set<ChunkId> ids = chunksOf(file);
+    ns.holdOpenInodes(n -> n == file);
+    ns.unlink(Namespace.ROOT, Name.of("open"));
+
+    assertEquals(0, collector().run().chunksFreed(), "the open file still reads its chunks");
+    assertEquals(ByteBuffer.wrap(content), ByteBuffer.wrap(read(file)));
+
+    ns.releaseOrphan(file);
+    assertEquals(ids.size(), collector().run().chunksFreed(), "released, its chunks are garbage");
+    for (ChunkId id : ids) {
+      assertTrue(repo.index().find(id).isEmpty(), "chunk " + id + " is gone from the index");
+    }
+  }
+
+  @Test
   void fossilsLeftByAnInterruptedRunAreReadableAndRestored() throws Exception {
     byte[] content = random(4);
     long file = write("kept", content);

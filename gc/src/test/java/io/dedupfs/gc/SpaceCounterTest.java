@@ -82,6 +82,20 @@ class SpaceCounterTest {
     assertEquals(2L * FILE, count().liveBytes(), "as a snapshot record counts bytes");
   }
 
+  @Test
+  void anOpenFileWhoseLastNameWentHasNoLiveBytesButItsChunksAreNoGarbage() throws Exception {
+    long open = write("open", 1);
+    long stored = storedBytesOf(open);
+    test.ns.holdOpenInodes(n -> n == open);
+    test.ns.unlink(Namespace.ROOT, Name.of("open"));
+
+    SpaceReport orphaned = count();
+    assertEquals(0, orphaned.liveBytes(), "it has no name, so a snapshot taken now would not hold it");
+    assertEquals(0, orphaned.unreferencedBytes(), "a collection now would not free its chunks");
+    test.ns.releaseOrphan(open);
+    assertEquals(stored, count().unreferencedBytes(), "released, they are garbage");
+  }
+
   /**
    * Two snapshots share most of their data: what each holds alone is exactly what deleting it and
    * collecting frees, tree nodes included (the live tree changed after both, so the tree cache

@@ -40,9 +40,9 @@ public final class TreeSource {
   }
 
   /**
-   * The sum of the sizes of the regular files, a file with several names counted once per name:
-   * what a snapshot taken now would record as its bytes (FORMAT.md §10.2). One pass over the
-   * inodes, in pages.
+   * The sum of the sizes of the regular files, a file with several names counted once per name
+   * (an orphan, with none, not at all): what a snapshot taken now would record as its bytes
+   * (FORMAT.md §10.2). One pass over the inodes, in pages.
    */
   public long regularFileBytes() throws CorruptDataException {
     long sum = 0;
