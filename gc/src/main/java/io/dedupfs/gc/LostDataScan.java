@@ -28,11 +28,12 @@ import java.util.Set;
 
 /**
  * The second step of a repair (FORMAT.md §13): every reference checked against the repaired index,
- * by path, so that lost data is named where people look for it. In the live tree, lost extents
- * become holes listed in the file's {@link DamagedRanges#XATTR}; snapshots are immutable, so their
- * lost parts are only reported (reading them fails with EIO); cached trees that are not whole are
- * dropped. A tree found whole is remembered (a bounded number of them), so snapshots that share
- * subtrees cost about their differences.
+ * by path, so that lost data is named where people look for it (an orphan, which has no path, by
+ * its inode number). In the live tree, lost extents become holes listed in the file's {@link
+ * DamagedRanges#XATTR}; snapshots are immutable, so their lost parts are only reported (reading
+ * them fails with EIO); cached trees that are not whole are dropped. A tree found whole is
+ * remembered (a bounded number of them), so snapshots that share subtrees cost about their
+ * differences.
  */
 final class LostDataScan {
   private static final int PAGE = 1024;
@@ -104,15 +105,24 @@ final class LostDataScan {
           } else if (damaged.containsKey(e.inode())) {
             damaged.get(e.inode()).paths().add(path);
           } else if (e.type() == Mode.S_IFREG) {
-            List<Extent> lost = lostExtents(source, e.inode());
-            if (!lost.isEmpty()) {
-              damaged.put(e.inode(), new DamagedFile(lost, new ArrayList<>(List.of(path))));
-            }
+            addIfDamaged(source, e.inode(), path, damaged);
           }
         }
       }
     }
+    // An open file whose names are gone is still read and written through its inode number.
+    for (long orphan : source.orphans()) {
+      addIfDamaged(source, orphan, "inode " + orphan + " (open, its names gone)", damaged);
+    }
     return damaged;
+  }
+
+  private void addIfDamaged(TreeSource source, long inode, String path, Map<Long, DamagedFile> damaged)
+      throws IOException {
+    List<Extent> lost = lostExtents(source, inode);
+    if (!lost.isEmpty()) {
+      damaged.put(inode, new DamagedFile(lost, new ArrayList<>(List.of(path))));
+    }
   }
 
   private List<Extent> lostExtents(TreeSource source, long inode) throws IOException {

@@ -265,6 +265,22 @@ class RepairerTest {
   }
 
   @Test
+  void anOpenFileWhoseNamesAreGoneIsRepairedByItsInodeNumber() throws Exception {
+    PackNumber lost = packOf("c");
+    long c = ns.lookup(Namespace.ROOT, Name.of("c")).orElseThrow().number();
+    ns.holdOpenInodes(n -> n == c);
+    ns.unlink(Namespace.ROOT, Name.of("c"));
+    Files.delete(fileOf(lost));
+
+    CheckReport r = repair();
+    assertTrue(r.losses().stream().anyMatch(l -> l.startsWith("live tree: inode " + c + " (open, its names gone): bytes 0-")
+        && l.contains("was in pack " + lost)), r.losses().toString());
+    assertTrue(r.problems().isEmpty(), "its lost bytes are holes now: " + r.problems());
+    String damaged = new String(ns.getXattr(c, DamagedRanges.XATTR), StandardCharsets.US_ASCII);
+    assertTrue(damaged.startsWith("0-"), damaged);
+  }
+
+  @Test
   void aTornPackIsSetAsideInLostAndFound() throws Exception {
     // Left by an earlier process, killed while writing it.
     close();

@@ -59,6 +59,18 @@ public final class TreeSource {
     return sum;
   }
 
+  /**
+   * The orphans (FORMAT.md §6.1): inodes whose names are gone while they are open. All at once:
+   * there are at most as many as open files.
+   */
+  public List<Long> orphans() {
+    List<Long> out = new ArrayList<>();
+    for (IndexTransaction.Entry e : tx.scan(Table.ORPHANS, new byte[0], null, Integer.MAX_VALUE)) {
+      out.add(java.nio.ByteBuffer.wrap(e.key()).getLong());
+    }
+    return out;
+  }
+
   /** Up to {@code limit} entries of a directory after {@code after} (null: from the start), in name order. */
   public List<DirEntry> entries(long directory, Name after, int limit) throws CorruptDataException {
     List<DirEntry> out = new ArrayList<>();
