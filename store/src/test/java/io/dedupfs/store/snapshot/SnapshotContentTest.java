@@ -289,4 +289,18 @@ class SnapshotContentTest {
     assertTrue(kit.cachedTrees().containsKey(d), "d was not changed, so its tree stays cached");
     assertTrue(kit.cachedTrees().containsKey(e));
   }
+
+  @Test
+  void anOpenFileWhoseNamesAreGoneIsInNoSnapshot() throws Exception {
+    kit.writeFile(Namespace.ROOT, "kept", 1000, 1);
+    long open = kit.writeFile(Namespace.ROOT, "open", 1234, 2);
+    ns.holdOpenInodes(n -> n == open);
+    ns.unlink(Namespace.ROOT, name("open"));
+    assertEquals(0, ns.getattr(open).nlink(), "an orphan while the snapshot is taken");
+
+    SnapshotRecord s = kit.snapshot("t");
+    assertEquals(1, s.files(), "only kept, which has a name");
+    assertEquals(1000, s.bytes());
+    kit.assertSnapshotIsLive(s, "with an orphan");
+  }
 }
