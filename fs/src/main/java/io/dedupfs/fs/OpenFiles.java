@@ -43,6 +43,12 @@ final class OpenFiles {
   OpenFiles(Namespace namespace, IngestPipeline pipeline) {
     this.namespace = namespace;
     this.pipeline = pipeline;
+    // An inode with a writer is open (or still committing): its last name may go, it stays until retired.
+    namespace.holdOpenInodes(this::hasWriter);
+  }
+
+  private synchronized boolean hasWriter(long inode) {
+    return writers.containsKey(inode);
   }
 
   /** A new handle on {@code inode}. */
@@ -149,19 +155,32 @@ final class OpenFiles {
     });
   }
 
-  /** Drops a writer that nobody uses and that has committed everything, so idle inodes cost nothing. */
-  private synchronized void retire(long inode, Entry e) {
-    if (writers.get(inode) == e && e.users == 0) {
-      if (e.writer.isSettled()) {
-        writers.remove(inode);
-      } else {
+  /**
+   * Drops a writer that nobody uses and that has committed everything, so idle inodes cost
+   * nothing; an inode whose names all went meanwhile (an orphan) goes with it.
+   */
+  private void retire(long inode, Entry e) {
+    synchronized (this) {
+      if (writers.get(inode) != e || e.users != 0) {
+        return;
+      }
+      if (!e.writer.isSettled()) {
         // Written to again (truncate by path) after settling began: wait for that too.
         try {
           e.writer.settle().whenComplete((v, error) -> retire(inode, e));
         } catch (InterruptedException ie) {
           Thread.currentThread().interrupt();
         }
+        return;
       }
+      writers.remove(inode);
+    }
+    // Only now, with the inode no longer open: an unlink from here on deletes it itself.
+    try {
+      namespace.releaseOrphan(inode);
+    } catch (IOException error) {
+      LOG.warn("could not delete inode {} after its last close (its names were gone); the next mount will: {}", inode,
+          Redaction.withoutPaths(error));
     }
   }
 }
