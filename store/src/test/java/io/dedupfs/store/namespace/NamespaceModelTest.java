@@ -172,15 +172,7 @@ class NamespaceModelTest {
 
   /** Inode of a path of the oracle in the namespace; ENOENT if a component is missing. */
   private long resolve(String path) throws IOException {
-    long inode = Namespace.ROOT;
-    if (path.isEmpty()) {
-      return inode;
-    }
-    for (String part : path.split("/")) {
-      final long dir = inode;
-      inode = ns.lookup(dir, Name.of(part)).orElseThrow(() -> new NoSuchFileException(path)).number();
-    }
-    return inode;
+    return NamespacePaths.walk(ns, path).number();
   }
 
   private void collect(String dir, List<String> dirs, List<String> all) throws IOException {

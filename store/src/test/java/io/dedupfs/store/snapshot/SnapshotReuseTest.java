@@ -19,6 +19,7 @@ import io.dedupfs.store.namespace.Inode;
 import io.dedupfs.store.namespace.Mode;
 import io.dedupfs.store.namespace.Name;
 import io.dedupfs.store.namespace.Namespace;
+import io.dedupfs.store.namespace.NamespacePaths;
 import io.dedupfs.store.namespace.XattrMode;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -70,13 +71,7 @@ class SnapshotReuseTest {
   }
 
   private long live(String path) throws Exception {
-    List<Name> names = new ArrayList<>();
-    for (String p : path.split("/")) {
-      if (!p.isEmpty()) {
-        names.add(name(p));
-      }
-    }
-    return ns.resolve(Namespace.ROOT, names).number();
+    return NamespacePaths.walk(ns, path).number();
   }
 
   /** root/w0..w4/x0..x4/f0..f2 and root/a/b/c/d/deep. */
