@@ -45,7 +45,6 @@ public final class Namespace {
   private final Clock clock;
   /** The snapshot being taken, told of every directory whose subtree changes meanwhile (FORMAT.md §10.4). */
   private final AtomicReference<ChangeWatch> watch = new AtomicReference<>();
-  private final DirectoryEntryCache entries = new DirectoryEntryCache();
   /** Asked whether an inode losing its last name is open; nothing is, until the fs layer says how to tell. */
   private volatile LongPredicate openInodes = inode -> false;
 
@@ -114,57 +113,6 @@ public final class Namespace {
     return index.read(tx -> load(tx, inode));
   }
 
-  /**
-   * The inode reached from directory {@code start} through the names of {@code path}, in one
-   * transaction: a path resolves against one state of the tree even while it changes.
-   */
-  public Inode resolve(long start, List<Name> path) throws IOException {
-    long generation = entries.generation();
-    List<DirectoryEntryCache.Found> found = new ArrayList<>();
-    Inode inode = index.read(tx -> {
-      long at = start;
-      for (int i = 0; i < path.size(); i++) {
-        DirectoryEntryCache.Key key = new DirectoryEntryCache.Key(at, path.get(i));
-        DirectoryEntryCache.Target target = entries.get(key);
-        if (target == null) {
-          Optional<byte[]> v = tx.get(Table.DIRENTS, NamespaceCodec.entryKey(at, path.get(i)));
-          if (v.isEmpty()) {
-            if (i == 0) {
-              directory(tx, at);
-            }
-            throw new NoSuchFileException(describe(at, path.get(i)));
-          }
-          target = new DirectoryEntryCache.Target(NamespaceCodec.direntInode(v.get()), NamespaceCodec.direntType(v.get()));
-          found.add(new DirectoryEntryCache.Found(key, target));
-        }
-        if (i + 1 < path.size() && target.type() != Mode.S_IFDIR) {
-          throw new FileSystemException(describe(target.child(), path.get(i + 1)), null, NOT_A_DIRECTORY);
-        }
-        at = target.child();
-      }
-      return load(tx, at);
-    });
-    entries.addAll(generation, found);
-    return inode;
-  }
-
-  private static DirectoryEntryCache.Key entryKey(long parent, Name name) {
-    return new DirectoryEntryCache.Key(parent, name);
-  }
-
-  /**
-   * Runs {@code body} in a write transaction that may remove or replace the entries {@code
-   * changed}, which the entry cache forgets once the transaction is over, committed or not.
-   */
-  private void changeEntries(ChunkIndex.TransactionBody<Void> body, DirectoryEntryCache.Key... changed)
-      throws IOException {
-    try {
-      index.write(body);
-    } finally {
-      entries.forget(changed);
-    }
-  }
-
   /** Makes every change committed so far durable (commits reach the disk at the latest here). */
   public void sync() throws IOException {
     index.sync();
@@ -224,7 +172,7 @@ public final class Namespace {
    * it is open (see {@link #holdOpenInodes}).
    */
   public void unlink(long parent, Name name) throws IOException {
-    changeEntries(tx -> {
+    index.write(tx -> {
       Inode dir = directory(tx, parent);
       Inode target = entry(tx, parent, name);
       if (target.isDirectory()) {
@@ -236,11 +184,11 @@ public final class Namespace {
       dropLink(tx, target, now);
       store(tx, dir.touched(now));
       return null;
-    }, entryKey(parent, name));
+    });
   }
 
   public void rmdir(long parent, Name name) throws IOException {
-    changeEntries(tx -> {
+    index.write(tx -> {
       directory(tx, parent);
       Inode target = entry(tx, parent, name);
       if (!target.isDirectory()) {
@@ -253,7 +201,7 @@ public final class Namespace {
       Inode dir = load(tx, parent);
       store(tx, dir.withNlink(dir.nlink() - 1, now).touched(now));
       return null;
-    }, entryKey(parent, name));
+    });
   }
 
   /**
@@ -267,7 +215,7 @@ public final class Namespace {
 
   /** renameat2(2): with {@code replace} false (RENAME_NOREPLACE), an existing destination is EEXIST. */
   public void rename(long srcParent, Name srcName, long dstParent, Name dstName, boolean replace) throws IOException {
-    changeEntries(tx -> {
+    index.write(tx -> {
       directory(tx, srcParent);
       directory(tx, dstParent);
       Inode moved = entry(tx, srcParent, srcName);
@@ -324,7 +272,7 @@ public final class Namespace {
       store(tx, load(tx, srcParent).touched(now));
       store(tx, load(tx, dstParent).touched(now));
       return null;
-    }, entryKey(srcParent, srcName), entryKey(dstParent, dstName));
+    });
   }
 
   /** link(2): a new name for a non-directory. */
