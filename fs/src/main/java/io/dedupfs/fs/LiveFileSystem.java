@@ -304,6 +304,11 @@ public final class LiveFileSystem implements AutoCloseable {
     }
   }
 
+  /** fsync(2) of a directory: every change of names so far is durable on return. */
+  public void fsyncDirectory() throws IOException {
+    namespace.sync();
+  }
+
   public void release(long handle) throws IOException, InterruptedException {
     if (SnapshotFileSystem.owns(handle)) {
       snapshotTree.release(handle);

@@ -69,7 +69,11 @@ final class MountCommand implements Callable<Integer> {
   /** The FUSE option that mounts over a directory's contents. */
   private static final String NONEMPTY = "nonempty";
   private static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(30);
-  /** Threads serving FUSE requests at once. */
+  /**
+   * Threads serving FUSE requests at once. One: with two, an rsync -a of 11,860 files into a
+   * fresh mount took 11.4 s instead of 10.4 s (medians of 3) and 15% more CPU on this 2-core
+   * machine, where the ingest pipeline's workers want the other core.
+   */
   private static final int REQUEST_THREADS = 1;
   /** Longest a SIGTERM waits for the last writes to become durable before the JVM goes. */
   private static final long SHUTDOWN_WAIT_MINUTES = 10;

@@ -108,6 +108,7 @@ public final class LowLevelOperations {
     void call(Pointer request, long node, Pointer data, @size_t long size, @off_t long offset, Pointer fileInfo);
   }
 
+  /** fsync, fsyncdir. */
   public interface Sync {
     @Delegate
     void call(Pointer request, long node, int dataOnly, Pointer fileInfo);
@@ -247,6 +248,10 @@ public final class LowLevelOperations {
 
   void releasedir(NodeFile c) {
     put(Slot.RELEASEDIR, NodeFile.class, c);
+  }
+
+  void fsyncdir(Sync c) {
+    put(Slot.FSYNCDIR, Sync.class, c);
   }
 
   void statfs(NodeOnly c) {
