@@ -259,11 +259,15 @@ public final class FuseAdapter {
   }
 
   /** Answers with an open handle; one the kernel never received is released here, as no release will come. */
-  private long replyOpen(Pointer request, Pointer fileInfo, long handle) {
+  private long replyOpen(Pointer request, Pointer fileInfo, long handle, boolean forWriting) {
     FuseStructs.setHandle(fileInfo, handle);
     if (LiveFileSystem.isSnapshotHandle(handle)) {
       // A snapshot's file never changes: its pages can stay cached from one open to the next.
       FuseStructs.setKeepCache(fileInfo);
+    }
+    if (!forWriting) {
+      // A descriptor that cannot write has nothing to report at close (a local disk reports nothing either).
+      FuseStructs.setNoFlush(fileInfo);
     }
     if (fuse.fuse_reply_open(request, fileInfo) != 0) {
       releaseQuietly(handle);
@@ -432,6 +436,10 @@ public final class FuseAdapter {
       }
       long handle = cursors.open(node);
       FuseStructs.setHandle(fileInfo, handle);
+      if (LiveFileSystem.isSnapshotView(node) && node != LiveFileSystem.SNAPSHOTS_NODE) {
+        // A snapshot's directory never changes: the kernel can keep its listing.
+        FuseStructs.setCacheListing(fileInfo);
+      }
       if (fuse.fuse_reply_open(request, fileInfo) != 0) {
         cursors.close(handle);
       }
@@ -535,7 +543,7 @@ public final class FuseAdapter {
   private void open(Pointer request, long node, Pointer fileInfo) {
     guard(Operation.OPEN, request, node, () -> {
       boolean forWriting = (FuseStructs.openFlags(fileInfo) & O_ACCMODE) != O_RDONLY;
-      return replyOpen(request, fileInfo, fs.open(node, forWriting));
+      return replyOpen(request, fileInfo, fs.open(node, forWriting), forWriting);
     });
   }
 

@@ -121,8 +121,12 @@ final class FuseStructs {
   private static final int FI_FLAGS = 0;
   private static final int FI_BITS = 4;
   private static final int FI_FH = 16;
-  /** Bit of keep_cache in the bit-field word: the kernel may keep the file's pages across opens. */
+  /** keep_cache in the bit-field word: the kernel may keep the file's pages across opens. */
   private static final int FI_KEEP_CACHE = 1 << 2;
+  /** cache_readdir: the kernel may keep a directory's listing. */
+  private static final int FI_CACHE_READDIR = 1 << 6;
+  /** noflush: close(2) sends no FLUSH. */
+  private static final int FI_NOFLUSH = 1 << 7;
 
   static int openFlags(Pointer fi) {
     return fi.getInt(FI_FLAGS);
@@ -137,7 +141,19 @@ final class FuseStructs {
   }
 
   static void setKeepCache(Pointer fi) {
-    fi.putInt(FI_BITS, fi.getInt(FI_BITS) | FI_KEEP_CACHE);
+    setBits(fi, FI_KEEP_CACHE);
+  }
+
+  static void setCacheListing(Pointer fi) {
+    setBits(fi, FI_KEEP_CACHE | FI_CACHE_READDIR);
+  }
+
+  static void setNoFlush(Pointer fi) {
+    setBits(fi, FI_NOFLUSH);
+  }
+
+  private static void setBits(Pointer fi, int bits) {
+    fi.putInt(FI_BITS, fi.getInt(FI_BITS) | bits);
   }
 
   // ---------------------------------------------------------------- struct fuse_ctx
