@@ -93,11 +93,6 @@ final class SnapshotFileSystem {
     nodes.computeIfPresent(node, (n, held) -> held.lookups <= lookups ? null : new Node(held.at, held.lookups - lookups));
   }
 
-  /** How many nodes the kernel holds in the snapshots, for tests. */
-  int nodesHeld() {
-    return nodes.size();
-  }
-
   private Located located(long node) throws NoSuchFileException {
     Node held = nodes.get(node);
     if (held == null) {
