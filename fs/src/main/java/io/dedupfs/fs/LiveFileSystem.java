@@ -219,10 +219,11 @@ public final class LiveFileSystem implements AutoCloseable {
     if (isSnapshotView(node)) {
       return snapshotTree.open(node, forWriting);
     }
-    if (namespace.getattr(node).isDirectory()) {
+    Inode inode = namespace.getattr(node);
+    if (inode.isDirectory()) {
       throw new FileSystemException("inode " + node, null, "Is a directory");
     }
-    return files.open(node);
+    return files.open(inode);
   }
 
   /** A new regular file, open. */
@@ -231,7 +232,7 @@ public final class LiveFileSystem implements AutoCloseable {
   /** Creates a regular file and opens it. */
   public Created create(long parent, Name name, int permissions, Caller caller) throws IOException {
     Inode inode = mknod(parent, name, Mode.S_IFREG | (permissions & Mode.PERMISSIONS), 0, caller);
-    return new Created(inode, files.open(inode.number()));
+    return new Created(inode, files.open(inode));
   }
 
   /** Reads into {@code dst} at {@code offset}; a file's own pending writes are committed first, so they read back. */
@@ -270,7 +271,7 @@ public final class LiveFileSystem implements AutoCloseable {
     if (file.type() != Mode.S_IFREG) {
       throw new FileSystemException("inode " + node, null, "Invalid argument");
     }
-    files.withWriter(node, w -> {
+    files.withWriter(file, w -> {
       w.truncate(requireSize(size));
       return null;
     });

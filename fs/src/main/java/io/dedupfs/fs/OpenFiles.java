@@ -51,12 +51,12 @@ final class OpenFiles {
     return writers.containsKey(inode);
   }
 
-  /** A new handle on {@code inode}. */
-  long open(long inode) throws IOException {
-    acquire(inode);
+  /** A new handle on {@code committed}, an inode as the namespace has it now. */
+  long open(Inode committed) {
+    acquire(committed);
     long handle = nextHandle.getAndIncrement();
     synchronized (this) {
-      handles.put(handle, inode);
+      handles.put(handle, committed.number());
     }
     return handle;
   }
@@ -85,13 +85,13 @@ final class OpenFiles {
     unuse(inode);
   }
 
-  /** Runs {@code action} with the writer of {@code inode}, making one if the inode has none. */
-  <T> T withWriter(long inode, WriterAction<T> action) throws IOException, InterruptedException {
-    FileWriter writer = acquire(inode);
+  /** Runs {@code action} with the writer of {@code committed}, making one if the inode has none. */
+  <T> T withWriter(Inode committed, WriterAction<T> action) throws IOException, InterruptedException {
+    FileWriter writer = acquire(committed);
     try {
       return action.run(writer);
     } finally {
-      unuse(inode);
+      unuse(committed.number());
     }
   }
 
@@ -121,21 +121,15 @@ final class OpenFiles {
     return out;
   }
 
-  private FileWriter acquire(long inode) throws IOException {
-    synchronized (this) {
-      Entry e = writers.get(inode);
-      if (e != null) {
-        e.users++;
-        return e.writer;
-      }
-    }
-    // Read the committed size outside the lock; a writer made meanwhile by another thread wins.
-    long size = namespace.getattr(inode).size();
-    synchronized (this) {
-      Entry e = writers.computeIfAbsent(inode, n -> new Entry(new FileWriter(n, size, namespace, pipeline)));
-      e.users++;
-      return e.writer;
-    }
+  /**
+   * The writer of an inode, made from its committed state (which the caller has just read) if it
+   * has none: an existing writer knows better, since it may hold writes not committed yet.
+   */
+  private synchronized FileWriter acquire(Inode committed) {
+    Entry e = writers.computeIfAbsent(committed.number(),
+        n -> new Entry(new FileWriter(n, committed.size(), namespace, pipeline)));
+    e.users++;
+    return e.writer;
   }
 
   private void unuse(long inode) throws InterruptedException {
