@@ -77,11 +77,8 @@ public final class Namespace {
    * repository lock, so no process can have one of them open any more.
    */
   private static void deleteOrphans(IndexTransaction tx) {
-    byte[] all = new byte[0];
-    for (List<IndexTransaction.Entry> page; !(page = tx.scan(Table.ORPHANS, all, null, SCAN_PAGE)).isEmpty(); ) {
-      for (IndexTransaction.Entry e : page) {
-        deleteOrphan(tx, ByteBuffer.wrap(e.key()).getLong(0));
-      }
+    for (long orphan : new TreeSource(tx).orphans()) {
+      deleteOrphan(tx, orphan);
     }
   }
 
