@@ -70,6 +70,13 @@ final class SnapshotFileSystem {
     long node() {
       return Snapshots.inodeInSnapshot(snapshot.number(), entry.inode().number());
     }
+
+    /** The attributes shown for the entry: its own, with the node's number. */
+    Inode shown() {
+      Inode i = entry.inode();
+      return new Inode(node(), i.mode(), i.uid(), i.gid(), i.nlink(), i.size(), i.atimeNanos(), i.mtimeNanos(),
+          i.ctimeNanos(), i.rdev(), 0);
+    }
   }
 
   /** A node the kernel holds, and how many of its lookups it has not forgotten. */
@@ -85,7 +92,7 @@ final class SnapshotFileSystem {
       found = reader.lookup(dir.entry, name).map(e -> new Located(dir.snapshot, e));
     }
     found.ifPresent(at -> nodes.merge(at.node(), new Node(at, 1), (old, one) -> new Node(old.at, old.lookups + 1)));
-    return found.map(at -> shown(at.snapshot, at.entry));
+    return found.map(Located::shown);
   }
 
   /** The kernel dropped {@code lookups} of its references to {@code node}; at none left, it is forgotten here too. */
@@ -119,8 +126,7 @@ final class SnapshotFileSystem {
       long time = all.isEmpty() ? namespace.getattr(Namespace.ROOT).ctimeNanos() : all.get(all.size() - 1).createdNanos();
       return new Inode(DIRECTORY_INODE, Mode.S_IFDIR | 0555, 0, 0, 2 + all.size(), 0, time, time, time, 0, 0);
     }
-    Located at = located(node);
-    return shown(at.snapshot, at.entry);
+    return located(node).shown();
   }
 
   List<DirEntry> list(long node, Name after, int limit) throws IOException {
@@ -235,12 +241,5 @@ final class SnapshotFileSystem {
 
   static FileSystemException readOnly(Name name) {
     return new FileSystemException(name.toString(), null, READ_ONLY);
-  }
-
-  /** The attributes shown for an entry: its own, with the snapshot's inode numbering. */
-  private static Inode shown(SnapshotRecord snapshot, TreeEntry e) {
-    Inode i = e.inode();
-    return new Inode(Snapshots.inodeInSnapshot(snapshot.number(), i.number()), i.mode(), i.uid(), i.gid(), i.nlink(),
-        i.size(), i.atimeNanos(), i.mtimeNanos(), i.ctimeNanos(), i.rdev(), 0);
   }
 }

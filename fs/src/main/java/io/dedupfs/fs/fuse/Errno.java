@@ -1,5 +1,7 @@
 package io.dedupfs.fs.fuse;
 
+import static jnr.constants.platform.Errno.*;
+
 import io.dedupfs.store.ChunkNotFoundException;
 import io.dedupfs.store.CorruptDataException;
 import io.dedupfs.store.StoreFullException;
@@ -10,7 +12,6 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.util.Map;
-import static jnr.constants.platform.Errno.*;
 
 /**
  * The one mapping from the store's exceptions to errno. The namespace gives path errors as
