@@ -171,11 +171,21 @@ public final class LiveFileSystem implements AutoCloseable {
     return files.view(namespace.link(node, newParent, newName));
   }
 
-  /** chmod, chown, utimens. A file being written takes the change through its writer, which keeps it ordered after earlier writes. */
-  public Inode setAttributes(long node, AttributeChange change) throws IOException {
+  /**
+   * chmod, chown, utimens. A file with a writer (open, or still committing) takes the change
+   * through it: ordered with its writes, and committed with them. A chmod of a file with an access
+   * ACL is the exception: the ACL, which it rewrites, must not be read stale meanwhile.
+   */
+  public Inode setAttributes(long node, AttributeChange change) throws IOException, InterruptedException {
     requireWritable(node);
-    FileWriter writer = files.existingWriter(node);
-    return writer == null ? namespace.setAttributes(node, change) : files.view(writer.setAttributes(change));
+    Optional<Inode> viaWriter = files.withExistingWriter(node, writer -> {
+      writer.setAttributes(change);
+      if (change.permissions() != null && namespace.hasAccessAcl(node)) {
+        writer.commitAttributes();
+      }
+      return writer.view(namespace.getattr(node));
+    });
+    return viaWriter.isPresent() ? viaWriter.get() : namespace.setAttributes(node, change);
   }
 
   /** Up to {@code limit} entries of a directory after {@code after} (null: from the start), in name order. */
@@ -198,8 +208,18 @@ public final class LiveFileSystem implements AutoCloseable {
     return isSnapshotView(node) ? snapshotTree.getXattr(node, name) : namespace.getXattr(node, name);
   }
 
-  public void setXattr(long node, byte[] name, byte[] value, XattrMode mode) throws IOException {
+  public void setXattr(long node, byte[] name, byte[] value, XattrMode mode) throws IOException, InterruptedException {
     requireWritable(node);
+    if (Namespace.isAccessAcl(name)) {
+      // It sets the permission bits too: a chmod its writer still holds must land first.
+      files.withExistingWriter(node, writer -> {
+        boolean held = writer.showsPermissions();
+        if (held) {
+          writer.commitAttributes();
+        }
+        return held;
+      });
+    }
     namespace.setXattr(node, name, value, mode);
   }
 

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,6 +96,26 @@ final class OpenFiles {
     }
   }
 
+  /**
+   * Runs {@code action} with the writer of {@code inode} if it has one now, which cannot retire
+   * meanwhile; empty if it has none.
+   */
+  <T> Optional<T> withExistingWriter(long inode, WriterAction<T> action) throws IOException, InterruptedException {
+    Entry e;
+    synchronized (this) {
+      e = writers.get(inode);
+      if (e == null) {
+        return Optional.empty();
+      }
+      e.users++;
+    }
+    try {
+      return Optional.of(action.run(e.writer));
+    } finally {
+      unuse(inode);
+    }
+  }
+
   interface WriterAction<T> {
     T run(FileWriter writer) throws IOException, InterruptedException;
   }
@@ -106,12 +127,6 @@ final class OpenFiles {
       e = writers.get(committed.number());
     }
     return e == null ? committed : e.writer.view(committed);
-  }
-
-  /** The writer of an inode if it has one now, without making one. */
-  synchronized FileWriter existingWriter(long inode) {
-    Entry e = writers.get(inode);
-    return e == null ? null : e.writer;
   }
 
   /** Every writer alive now. */

@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The writes to one regular file that are not yet in its extents. Writes at the end of the
@@ -49,6 +50,19 @@ public final class FileWriter {
   private long end;
   /** Sequence of the last explicit time change: runs written before it must not overwrite it. */
   private volatile long timesSetSequence = -1;
+  private long lastTruncateSequence = -1;
+  /**
+   * chmod, chown, utimens not yet in a commit, merged in order; null when none. Atomic, not
+   * guarded by this: commits take them on pipeline threads, which must never wait for a writer.
+   */
+  private final AtomicReference<HeldAttributes> heldAttributes = new AtomicReference<>();
+  /**
+   * Every chmod, chown, utimens through this writer, merged: {@link #view} shows them over the
+   * index, which has them all once the writer is settled. Nothing else changes these fields of a
+   * file with a writer but an access ACL, whose setting goes through {@link #commitAttributes}.
+   */
+  private AttributeChange shownAttributes;
+  private long shownAtNanos;
   /**
    * Held while an explicit time change commits and while a run's commit decides whether to set
    * the write time: taken on commit threads, never while waiting for anything but the index.
@@ -99,17 +113,67 @@ public final class FileWriter {
   }
 
   /**
-   * chmod, chown, utimens on a file being written: applied now; times set here are kept by the
-   * commits of runs written before.
+   * chmod, chown, utimens on a file with a writer: shown at once, committed with the writer's next
+   * commit, in order with its writes, so a file being copied commits its data and attributes in
+   * one go instead of one transaction per change. Durable like a write: after the next
+   * {@link #flush()}, or within seconds anyway. Times set here are kept by the commits of runs
+   * written before.
    */
-  public synchronized Inode setAttributes(AttributeChange change) throws IOException {
-    synchronized (timesLock) {
-      Inode changed = namespace.setAttributes(inode, change);
-      if (change.mtimeNanos() != null) {
-        timesSetSequence = ++sequence;
-      }
-      return changed;
+  public synchronized void setAttributes(AttributeChange change) {
+    long at = namespace.now();
+    long changeSequence = ++sequence;
+    if (change.mtimeNanos() != null) {
+      timesSetSequence = changeSequence;
     }
+    heldAttributes.updateAndGet(held -> new HeldAttributes(held == null ? change : held.change().then(change), at));
+    shownAttributes = shownAttributes == null ? change : shownAttributes.then(change);
+    shownAtNanos = at;
+  }
+
+  /** Whether a chmod through this writer may not be in the index yet (an access ACL read or written now would miss it). */
+  public synchronized boolean showsPermissions() {
+    return shownAttributes != null && shownAttributes.permissions() != null;
+  }
+
+  /**
+   * Commits every change so far ({@link #commit()}), then stops showing permissions over the
+   * index, which has them now: a chmod of a file with an access ACL rewrites the ACL there, and an
+   * access ACL about to be set rewrites them.
+   */
+  public void commitAttributes() throws IOException, InterruptedException {
+    commit();
+    synchronized (this) {
+      if (shownAttributes != null) {
+        shownAttributes = new AttributeChange(null, shownAttributes.uid(), shownAttributes.gid(),
+            shownAttributes.atimeNanos(), shownAttributes.mtimeNanos());
+      }
+    }
+  }
+
+  /** Attribute changes merged, and when the last of them was made. */
+  private record HeldAttributes(AttributeChange change, long atNanos) {}
+
+  /**
+   * Makes sure the held changes get committed after everything handed over before them: a step
+   * at the end of the commit chain takes them, unless a commit before it (a run's, which takes
+   * them into its own transaction) already has.
+   */
+  private void handOverAttributes() {
+    if (heldAttributes.get() == null) {
+      return;
+    }
+    committed = committed.thenRun(() -> {
+      HeldAttributes held = heldAttributes.getAndSet(null);
+      if (held != null) {
+        synchronized (timesLock) {
+          try {
+            namespace.setAttributes(inode, held.change(), held.atNanos());
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+      }
+    });
   }
 
   /**
@@ -118,8 +182,10 @@ public final class FileWriter {
    */
   public synchronized void truncate(long size) throws InterruptedException {
     endRun();
+    handOverAttributes();
     long truncatedAt = namespace.now();
     long truncateSequence = ++sequence;
+    lastTruncateSequence = truncateSequence;
     committed = committed.thenRun(() -> {
       synchronized (timesLock) {
         try {
@@ -133,25 +199,36 @@ public final class FileWriter {
   }
 
   /**
-   * The file's attributes as a reader should see them: {@code committed} with the size, and the
-   * modification time, of writes not yet in the index.
+   * The file's attributes as a reader should see them: {@code committed} with the attribute
+   * changes made through this writer, and the size, and the modification time, of writes not yet
+   * in the index.
    */
   public synchronized Inode view(Inode committed) {
+    Inode base = committed;
+    if (shownAttributes != null) {
+      // An explicit mtime shows until a later write or truncate; the index has that one's time.
+      boolean timesLatest = timesSetSequence > lastWriteSequence && timesSetSequence > lastTruncateSequence;
+      AttributeChange shown = timesLatest ? shownAttributes
+          : new AttributeChange(shownAttributes.permissions(), shownAttributes.uid(), shownAttributes.gid(),
+              shownAttributes.atimeNanos(), null);
+      base = shown.applyTo(committed, shownAtNanos);
+    }
     boolean pending = run != null || !this.committed.isDone();
     boolean timesFromWrite = pending && lastWriteSequence > timesSetSequence && lastWriteNanos > 0;
-    return new Inode(committed.number(), committed.mode(), committed.uid(), committed.gid(), committed.nlink(), end,
-        committed.atimeNanos(), timesFromWrite ? lastWriteNanos : committed.mtimeNanos(),
-        timesFromWrite ? lastWriteNanos : committed.ctimeNanos(), committed.rdev(), committed.parent());
+    return new Inode(base.number(), base.mode(), base.uid(), base.gid(), base.nlink(), end,
+        base.atimeNanos(), timesFromWrite ? lastWriteNanos : base.mtimeNanos(),
+        timesFromWrite ? Math.max(lastWriteNanos, base.ctimeNanos()) : base.ctimeNanos(), base.rdev(), base.parent());
   }
 
-  /** True when every write and truncate so far is committed to the file's extents. */
+  /** True when every write, truncate and attribute change so far is committed to the index. */
   public synchronized boolean isSettled() {
-    return run == null && committed.isDone();
+    return run == null && heldAttributes.get() == null && committed.isDone();
   }
 
   /** Completes once everything handed over so far is committed or has failed; ends the current run. */
   public synchronized CompletableFuture<Void> settle() throws InterruptedException {
     endRun();
+    handOverAttributes();
     return committed;
   }
 
@@ -162,6 +239,10 @@ public final class FileWriter {
   public synchronized void endRunIfOlderThan(long ageNanos) throws InterruptedException {
     if (run != null && namespace.now() - runStartedNanos >= ageNanos) {
       endRun();
+    }
+    HeldAttributes held = heldAttributes.get();
+    if (held != null && namespace.now() - held.atNanos() >= ageNanos) {
+      handOverAttributes();
     }
   }
 
@@ -193,11 +274,15 @@ public final class FileWriter {
     CompletableFuture<List<ChunkRef>> durable = run.finish();
     run = null;
     committed = committed.thenCombine(durable, (v, refs) -> refs).thenAccept(refs -> {
+      // Attribute changes held until now go in the same transaction, first: whenever they were
+      // made, the run's own mtime is set only if it is newer than an explicit one.
+      HeldAttributes held = heldAttributes.getAndSet(null);
       // Decided and committed under timesLock: a time set meanwhile lands wholly before or after.
       synchronized (timesLock) {
         try {
           namespace.replaceRange(inode, start, length, extentsOf(start, refs),
-              writtenSequence < timesSetSequence ? null : writtenAt);
+              writtenSequence < timesSetSequence ? null : writtenAt,
+              held == null ? null : held.change(), held == null ? 0 : held.atNanos());
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }

@@ -345,26 +345,44 @@ public final class Namespace {
 
   /** chmod, chown, utimens; ctime becomes now. */
   public Inode setAttributes(long inode, AttributeChange change) throws IOException {
+    return setAttributes(inode, change, now());
+  }
+
+  /**
+   * chmod, chown, utimens made at {@code changedAtNanos}, which a file's writer may hand over
+   * after the fact (its ctime then stays if a later change already moved it).
+   */
+  public Inode setAttributes(long inode, AttributeChange change, long changedAtNanos) throws IOException {
     return index.write(tx -> {
-      Inode i = load(tx, inode);
-      int mode = change.permissions() == null ? i.mode() : (i.mode() & Mode.S_IFMT) | (change.permissions() & Mode.PERMISSIONS);
-      if (change.permissions() != null) {
-        byte[] aclKey = xattrKey(inode, PosixAcl.ACCESS_XATTR);
-        Optional<byte[]> acl = tx.get(Table.XATTRS, aclKey);
-        if (acl.isPresent()) {
-          tx.put(Table.XATTRS, aclKey, PosixAcl.withMode(acl.get(), mode));
-        }
-      }
-      Inode changed = new Inode(i.number(), mode,
-          change.uid() == null ? i.uid() : change.uid(),
-          change.gid() == null ? i.gid() : change.gid(),
-          i.nlink(), i.size(),
-          change.atimeNanos() == null ? i.atimeNanos() : change.atimeNanos(),
-          change.mtimeNanos() == null ? i.mtimeNanos() : change.mtimeNanos(),
-          now(), i.rdev(), i.parent());
+      Inode changed = applyAttributes(tx, load(tx, inode), change, changedAtNanos);
       store(tx, changed);
       return changed;
     });
+  }
+
+  /** {@code inode} changed as {@code change} says, its access ACL rewritten by a chmod; not stored yet. */
+  private Inode applyAttributes(IndexTransaction tx, Inode inode, AttributeChange change, long changedAtNanos)
+      throws IOException {
+    Inode changed = change.applyTo(inode, changedAtNanos);
+    if (change.permissions() != null) {
+      byte[] aclKey = xattrKey(inode.number(), PosixAcl.ACCESS_XATTR);
+      Optional<byte[]> acl = tx.get(Table.XATTRS, aclKey);
+      if (acl.isPresent()) {
+        tx.put(Table.XATTRS, aclKey, PosixAcl.withMode(acl.get(), changed.mode()));
+      }
+    }
+    return changed;
+  }
+
+  /** Whether {@code name} is the access ACL's, whose setting sets the permission bits too. */
+  public static boolean isAccessAcl(byte[] name) {
+    return PosixAcl.isAccessAcl(name);
+  }
+
+  /** Whether an inode has an access ACL, whose permission entries a chmod rewrites. */
+  public boolean hasAccessAcl(long inode) throws IOException {
+    byte[] key = xattrKey(inode, PosixAcl.ACCESS_XATTR);
+    return index.read(tx -> tx.get(Table.XATTRS, key).isPresent());
   }
 
   public byte[] getXattr(long inode, byte[] name) throws IOException {
@@ -429,6 +447,17 @@ public final class Namespace {
    */
   public Inode replaceRange(long inode, long offset, long length, List<Extent> extents, Long writtenAtNanos)
       throws IOException {
+    return replaceRange(inode, offset, length, extents, writtenAtNanos, null, 0);
+  }
+
+  /**
+   * {@link #replaceRange(long, long, long, List, Long)} with the attribute changes a file's writer
+   * held meanwhile (null: none) applied first, in the same transaction: a copied file commits its
+   * data and its chmod, chown and utimens at once. A write newer than an explicit mtime comes with
+   * its own {@code writtenAtNanos}; an older one with null.
+   */
+  public Inode replaceRange(long inode, long offset, long length, List<Extent> extents, Long writtenAtNanos,
+      AttributeChange attributes, long attributesAtNanos) throws IOException {
     long end = offset + length;
     long next = offset;
     for (Extent e : extents) {
@@ -439,12 +468,15 @@ public final class Namespace {
     }
     return index.write(tx -> {
       Inode file = regularFile(tx, inode);
+      if (attributes != null) {
+        file = applyAttributes(tx, file, attributes, attributesAtNanos);
+      }
       cut(tx, inode, offset, end);
       for (Extent e : extents) {
         tx.put(Table.EXTENTS, NamespaceCodec.extentKey(inode, e.fileOffset()), NamespaceCodec.encodeExtent(e));
       }
       long mtime = writtenAtNanos == null ? file.mtimeNanos() : writtenAtNanos;
-      long ctime = writtenAtNanos == null ? file.ctimeNanos() : writtenAtNanos;
+      long ctime = writtenAtNanos == null ? file.ctimeNanos() : Math.max(writtenAtNanos, file.ctimeNanos());
       Inode changed = new Inode(inode, file.mode(), file.uid(), file.gid(), file.nlink(), Math.max(file.size(), end),
           file.atimeNanos(), mtime, ctime, file.rdev(), file.parent());
       store(tx, changed);

@@ -1,6 +1,7 @@
 package io.dedupfs.store.file;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dedupfs.store.ingest.IngestPipeline;
 import io.dedupfs.store.ingest.IngestSettings;
 import io.dedupfs.store.namespace.AttributeChange;
+import io.dedupfs.store.namespace.Inode;
 import io.dedupfs.store.namespace.Mode;
 import io.dedupfs.store.namespace.Name;
 import io.dedupfs.store.namespace.Namespace;
@@ -127,6 +129,64 @@ class FileWriterTest {
         assertEquals(bytes(100, 99), back.position(10_000).limit(10_100).slice());
       }
     }
+  }
+
+  @Test
+  void attributeChangesShowAtOnceAndReachTheIndexWithTheWrites() throws Exception {
+    long f = newFile("attributes");
+    FileWriter writer = new FileWriter(f, 0, ns, pipeline);
+    writer.setAttributes(AttributeChange.permissions(0600));
+    writer.write(0, bytes(5000, 5));
+    writer.settle();
+    // As rsync does after closing its temporary file, whose data is still on its way.
+    writer.setAttributes(new AttributeChange(null, 7, 8, null, null));
+    writer.setAttributes(AttributeChange.permissions(0640));
+    Inode shown = writer.view(ns.getattr(f));
+    assertEquals(Mode.S_IFREG | 0640, shown.mode());
+    assertEquals(7, shown.uid());
+    assertEquals(8, shown.gid());
+    assertEquals(5000, shown.size());
+
+    writer.flush();
+    Inode stored = ns.getattr(f);
+    assertEquals(Mode.S_IFREG | 0640, stored.mode(), "the last chmod wins");
+    assertEquals(7, stored.uid());
+    assertEquals(8, stored.gid());
+    assertEquals(5000, stored.size());
+    assertTrue(writer.isSettled());
+    assertEquals(stored, writer.view(stored), "a settled writer shows what the index has");
+  }
+
+  @Test
+  void anMtimeSetBeforeAWriteGivesWayToItAndOneSetAfterStays() throws Exception {
+    long f = newFile("order");
+    FileWriter writer = new FileWriter(f, 0, ns, pipeline);
+    writer.setAttributes(AttributeChange.times(1L, 2L));
+    writer.write(0, bytes(100, 6));
+    assertNotEquals(2L, writer.view(ns.getattr(f)).mtimeNanos(), "shown: the write came later");
+    writer.flush();
+    assertNotEquals(2L, ns.getattr(f).mtimeNanos());
+    assertEquals(1L, ns.getattr(f).atimeNanos(), "the atime set is kept");
+    assertEquals(ns.getattr(f).mtimeNanos(), writer.view(ns.getattr(f)).mtimeNanos());
+
+    writer.setAttributes(AttributeChange.times(null, 3L));
+    assertEquals(3L, writer.view(ns.getattr(f)).mtimeNanos());
+    writer.flush();
+    assertEquals(3L, ns.getattr(f).mtimeNanos());
+  }
+
+  @Test
+  void aChangeHeldByAnIdleWriterReachesTheIndexOnceItIsOldEnough() throws Exception {
+    long f = newFile("idle");
+    FileWriter writer = new FileWriter(f, 0, ns, pipeline);
+    writer.setAttributes(AttributeChange.permissions(0604));
+    assertFalse(writer.isSettled(), "a held change keeps the writer from retiring");
+    writer.endRunIfOlderThan(Long.MAX_VALUE);
+    assertEquals(Mode.S_IFREG | 0644, ns.getattr(f).mode(), "held, not yet handed over");
+    assertEquals(Mode.S_IFREG | 0604, writer.view(ns.getattr(f)).mode());
+    writer.endRunIfOlderThan(0);
+    assertEquals(Mode.S_IFREG | 0604, ns.getattr(f).mode(), "the periodic write-back hands it over");
+    assertTrue(writer.isSettled());
   }
 
   @Test

@@ -181,6 +181,17 @@ class NamespaceTest {
     assertEquals(changed, ns.getattr(f));
   }
 
+  @Test
+  void aChangeHandedOverLateKeepsTheCtimeOfALaterOne() throws Exception {
+    long f = ns.mknod(Namespace.ROOT, Name.of("f"), FILE, 0, 0, 0).number();
+    long changedAt = ns.setAttributes(f, AttributeChange.permissions(0600)).ctimeNanos();
+    Inode late = ns.setAttributes(f, new AttributeChange(null, 3, null, null, null), changedAt - 1_000);
+    assertEquals(3, late.uid());
+    assertEquals(changedAt, late.ctimeNanos(), "ctime never goes back");
+    Inode later = ns.setAttributes(f, new AttributeChange(null, 4, null, null, null), changedAt + 1_000);
+    assertEquals(changedAt + 1_000, later.ctimeNanos(), "a change's own time otherwise");
+  }
+
   /** An access ACL in the kernel's xattr format: owner, owning group, a named user, mask, other. */
   private static byte[] acl(int mode, boolean withMask) {
     java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 + 8 * (withMask ? 5 : 3)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
