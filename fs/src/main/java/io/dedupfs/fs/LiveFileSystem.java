@@ -17,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.FileStore;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -191,6 +192,24 @@ public final class LiveFileSystem implements AutoCloseable {
   /** Up to {@code limit} entries of a directory after {@code after} (null: from the start), in name order. */
   public List<DirEntry> list(long directory, Name after, int limit) throws IOException {
     return isSnapshotView(directory) ? snapshotTree.list(directory, after, limit) : namespace.list(directory, after, limit);
+  }
+
+  /** An entry of a directory with its attributes, as a lookup of its name gives them. */
+  public record Listed(Name name, Inode inode) {}
+
+  /**
+   * {@link #list} with each entry's attributes, each counted as a lookup of its node
+   * (readdirplus): the caller {@link #forget}s those it does not hand to the kernel.
+   */
+  public List<Listed> listLookedUp(long directory, Name after, int limit) throws IOException {
+    if (isSnapshotView(directory)) {
+      return snapshotTree.listLookedUp(directory, after, limit);
+    }
+    List<Listed> out = new ArrayList<>();
+    for (DirEntry e : namespace.list(directory, after, limit)) {
+      out.add(new Listed(e.name(), files.view(namespace.getattr(e.inode()))));
+    }
+    return out;
   }
 
   /** Now on the namespace's clock, in nanoseconds since the epoch (for UTIME_NOW). */

@@ -91,8 +91,36 @@ final class SnapshotFileSystem {
       Located dir = directory(parent);
       found = reader.lookup(dir.entry, name).map(e -> new Located(dir.snapshot, e));
     }
-    found.ifPresent(at -> nodes.merge(at.node(), new Node(at, 1), (old, one) -> new Node(old.at, old.lookups + 1)));
-    return found.map(Located::shown);
+    return found.map(this::lookedUp);
+  }
+
+  /** Counts one more lookup of a node; its attributes as shown. */
+  private Inode lookedUp(Located at) {
+    nodes.merge(at.node(), new Node(at, 1), (old, one) -> new Node(old.at, old.lookups + 1));
+    return at.shown();
+  }
+
+  /**
+   * Up to {@code limit} entries of a directory after {@code after}, with their attributes, each
+   * counted as one more lookup of its node, as readdirplus gives them to the kernel.
+   */
+  List<LiveFileSystem.Listed> listLookedUp(long node, Name after, int limit) throws IOException {
+    List<LiveFileSystem.Listed> out = new ArrayList<>();
+    if (node == DIRECTORY_INODE) {
+      for (SnapshotRecord r : snapshots.list().stream()
+          .filter(r -> after == null || r.name().compareTo(after) > 0)
+          .sorted((a, b) -> a.name().compareTo(b.name()))
+          .limit(limit)
+          .toList()) {
+        out.add(new LiveFileSystem.Listed(r.name(), lookedUp(new Located(r, r.root()))));
+      }
+      return out;
+    }
+    Located at = directory(node);
+    for (TreeEntry e : reader.list(at.entry, after, limit)) {
+      out.add(new LiveFileSystem.Listed(e.name(), lookedUp(new Located(at.snapshot, e))));
+    }
+    return out;
   }
 
   /** The kernel dropped {@code lookups} of its references to {@code node}; at none left, it is forgotten here too. */

@@ -11,8 +11,10 @@ import io.dedupfs.store.namespace.Namespace;
 import io.dedupfs.store.namespace.XattrMode;
 import io.dedupfs.store.stats.RequestStats;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.FileSystemException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -154,6 +156,7 @@ public final class FuseAdapter {
     ops.fsync(this::fsync);
     ops.opendir(this::opendir);
     ops.readdir(this::readdir);
+    ops.readdirplus(this::readdirplus);
     ops.releasedir(this::releasedir);
     ops.fsyncdir(this::fsyncdir);
     ops.statfs(this::statfs);
@@ -239,12 +242,16 @@ public final class FuseAdapter {
   /** Answers with a node: the kernel counts one more lookup of it, which this process forgets if the answer never arrives. */
   private long replyEntry(Pointer request, long parent, Inode inode) {
     Pointer entry = scratch.get().entry;
-    double nameTimeout = parent == LiveFileSystem.SNAPSHOTS_NODE ? SNAPSHOT_NAME_SECONDS : CACHE_SECONDS;
-    FuseStructs.putEntry(entry, inode, attributeTimeout(inode.number()), nameTimeout);
+    FuseStructs.putEntry(entry, inode, attributeTimeout(inode.number()), nameTimeout(parent));
     if (fuse.fuse_reply_entry(request, entry) != 0) {
       fs.forget(inode.number(), 1);
     }
     return 0;
+  }
+
+  /** How long the kernel may keep a name found in {@code parent}. */
+  private static double nameTimeout(long parent) {
+    return parent == LiveFileSystem.SNAPSHOTS_NODE ? SNAPSHOT_NAME_SECONDS : CACHE_SECONDS;
   }
 
   private long replyAttributes(Pointer request, Inode inode) {
@@ -453,58 +460,119 @@ public final class FuseAdapter {
    * learn whether it is a directory.
    */
   private void readdir(Pointer request, long node, long size, long offset, Pointer fileInfo) {
-    guard(Operation.READDIR, request, node, () -> {
-      DirectoryCursors.Cursor cursor = cursors.get(FuseStructs.handle(fileInfo));
-      Scratch s = scratch.get();
-      Entries entries = new Entries(request, s, Math.min(size, MAX_IO));
-      long next = offset;
-      if (next == 0) {
-        Inode dir = fs.getattr(node);
-        long parent = dir.parent() != 0 ? dir.parent() : node;
-        if (!entries.add(DOT, node, Mode.S_IFDIR, 1) || !entries.add(DOT_DOT, parent, Mode.S_IFDIR, 2)) {
-          return entries.reply();
-        }
-        next = 2;
+    guard(Operation.READDIR, request, node, () -> list(request, node, size, offset, fileInfo, false));
+  }
+
+  /**
+   * readdir with each entry's node and attributes, as a lookup of its name gives them, so that
+   * find, ls -l, rsync and cp -a need no lookup request per name. The kernel counts every entry
+   * with a node as a lookup, as it counts a lookup's reply. libfuse asks for it by default once it
+   * is served, and the kernel uses it for a directory's first page and, after that, only while
+   * names of that directory keep being looked up (READDIRPLUS_AUTO).
+   */
+  private void readdirplus(Pointer request, long node, long size, long offset, Pointer fileInfo) {
+    guard(Operation.READDIRPLUS, request, node, () -> list(request, node, size, offset, fileInfo, true));
+  }
+
+  private long list(Pointer request, long node, long size, long offset, Pointer fileInfo, boolean plus)
+      throws IOException {
+    DirectoryCursors.Cursor cursor = cursors.get(FuseStructs.handle(fileInfo));
+    Entries entries = new Entries(request, node, scratch.get(), Math.min(size, MAX_IO), plus);
+    long next = offset;
+    if (next == 0) {
+      Inode dir = fs.getattr(node);
+      long parent = dir.parent() != 0 ? dir.parent() : node;
+      if (!entries.addNameOnly(DOT, node, Mode.S_IFDIR, 1) || !entries.addNameOnly(DOT_DOT, parent, Mode.S_IFDIR, 2)) {
+        return entries.reply();
       }
-      Name after = cursor.positionFor(next, (from, limit) -> fs.list(cursor.directory(), from, limit));
-      while (true) {
-        List<DirEntry> page = fs.list(cursor.directory(), after, READDIR_PAGE);
-        for (DirEntry e : page) {
-          if (!entries.add(terminated(e.name().bytes()), e.inode(), e.type(), next + 1)) {
+      next = 2;
+    }
+    Name after = cursor.positionFor(next, (from, limit) -> fs.list(cursor.directory(), from, limit));
+    // readdirplus looks up what it lists: no more than a reply can hold (an entry takes 160 bytes or more).
+    int pageSize = plus ? (int) (entries.capacity / PLUS_ENTRY_MIN) + 1 : READDIR_PAGE;
+    while (true) {
+      int listed;
+      if (plus) {
+        List<LiveFileSystem.Listed> page = fs.listLookedUp(cursor.directory(), after, pageSize);
+        listed = page.size();
+        for (int i = 0; i < listed; i++) {
+          LiveFileSystem.Listed e = page.get(i);
+          if (!entries.addLookedUp(e, next + 1)) {
+            page.subList(i, listed).forEach(unsent -> fs.forget(unsent.inode().number(), 1));
             return entries.reply();
           }
           next++;
           cursor.advanced(next, e.name());
           after = e.name();
         }
-        if (page.size() < READDIR_PAGE) {
-          return entries.reply();
+      } else {
+        List<DirEntry> page = fs.list(cursor.directory(), after, pageSize);
+        listed = page.size();
+        for (DirEntry e : page) {
+          if (!entries.addNameOnly(terminated(e.name().bytes()), e.inode(), e.type(), next + 1)) {
+            return entries.reply();
+          }
+          next++;
+          cursor.advanced(next, e.name());
+          after = e.name();
         }
       }
-    });
+      if (listed < pageSize) {
+        return entries.reply();
+      }
+    }
   }
 
   private static final byte[] DOT = {'.', 0};
   private static final byte[] DOT_DOT = {'.', '.', 0};
+  /** The smallest readdirplus entry: fuse_entry_out, the dirent's header and a name of one byte, 8-aligned. */
+  private static final int PLUS_ENTRY_MIN = 160;
 
-  /** A readdir reply being filled: entries in libfuse's format, one after the other. */
+  /** A readdir or readdirplus reply being filled: entries in libfuse's format, one after the other. */
   private final class Entries {
     private final Pointer request;
+    private final long directory;
     private final Scratch scratch;
-    private final long capacity;
+    final long capacity;
+    private final boolean plus;
     private long used;
+    /** Nodes given with the entries so far: lookups the kernel never counted if the reply fails. */
+    private final List<Long> given = new ArrayList<>();
 
-    Entries(Pointer request, Scratch scratch, long capacity) {
+    Entries(Pointer request, long directory, Scratch scratch, long capacity, boolean plus) {
       this.request = request;
+      this.directory = directory;
       this.scratch = scratch;
       this.capacity = capacity;
+      this.plus = plus;
     }
 
-    /** Adds one entry if it fits; false when it does not (the reply is full). */
-    boolean add(byte[] terminatedName, long inode, int type, long nextOffset) {
+    /** A readdirplus entry with its node and attributes, if it fits; false when the reply is full. */
+    boolean addLookedUp(LiveFileSystem.Listed e, long nextOffset) {
+      Inode inode = e.inode();
+      FuseStructs.putEntry(scratch.entry, inode, attributeTimeout(inode.number()), nameTimeout(directory));
+      if (!append(fuse.fuse_add_direntry_plus(request, scratch.dataPointer.slice(used), capacity - used,
+          terminated(e.name().bytes()), scratch.entry, nextOffset))) {
+        return false;
+      }
+      given.add(inode.number());
+      return true;
+    }
+
+    /** An entry with its inode number and type only, if it fits: "." and "..", and every entry of readdir. */
+    boolean addNameOnly(byte[] terminatedName, long inode, int type, long nextOffset) {
+      if (plus) {
+        FuseStructs.putNameOnlyEntry(scratch.entry, inode, type);
+        return append(fuse.fuse_add_direntry_plus(request, scratch.dataPointer.slice(used), capacity - used,
+            terminatedName, scratch.entry, nextOffset));
+      }
       FuseStructs.putDirentStat(scratch.stat, inode, type);
-      long needed = fuse.fuse_add_direntry(request, scratch.dataPointer.slice(used), capacity - used, terminatedName,
-          scratch.stat, nextOffset);
+      return append(fuse.fuse_add_direntry(request, scratch.dataPointer.slice(used), capacity - used, terminatedName,
+          scratch.stat, nextOffset));
+    }
+
+    /** libfuse writes an entry only if it fits, and returns its size either way. */
+    private boolean append(long needed) {
       if (needed > capacity - used) {
         return false;
       }
@@ -513,7 +581,9 @@ public final class FuseAdapter {
     }
 
     long reply() {
-      fuse.fuse_reply_buf(request, scratch.dataPointer, used);
+      if (fuse.fuse_reply_buf(request, scratch.dataPointer, used) != 0) {
+        given.forEach(node -> fs.forget(node, 1));
+      }
       return 0;
     }
   }

@@ -110,6 +110,15 @@ final class FuseStructs {
     p.putDouble(ENTRY_ENTRY_TIMEOUT, entryTimeout);
   }
 
+  /**
+   * An entry of a readdirplus listing without a node (0): only the inode number and type, for
+   * "." and "..", which the kernel does not look up, and for a name gone since it was listed.
+   */
+  static void putNameOnlyEntry(Pointer p, long inode, int type) {
+    p.setMemory(0, ENTRY_SIZE, (byte) 0);
+    putDirentStat(p.slice(ENTRY_ATTR), inode, type);
+  }
+
   /** A negative entry (node 0): "no such name", cached by the kernel for {@code timeout} seconds. */
   static void putNegativeEntry(Pointer p, double timeout) {
     p.setMemory(0, ENTRY_SIZE, (byte) 0);

@@ -66,6 +66,11 @@ public interface LibFuse {
   @size_t
   long fuse_add_direntry(Pointer request, Pointer buf, @size_t long bufsize, @In byte[] name, Pointer stat, long nextOffset);
 
+  /** An entry with its node and attributes (struct fuse_entry_param); node 0 gives only name, inode number and type. */
+  @size_t
+  long fuse_add_direntry_plus(Pointer request, Pointer buf, @size_t long bufsize, @In byte[] name, Pointer entry,
+      long nextOffset);
+
   /** Frees what libfuse allocated for a request buffer (libc's free). */
   interface LibC {
     static LibC load() {

@@ -246,6 +246,10 @@ public final class LowLevelOperations {
     put(Slot.READDIR, Transfer.class, c);
   }
 
+  void readdirplus(Transfer c) {
+    put(Slot.READDIRPLUS, Transfer.class, c);
+  }
+
   void releasedir(NodeFile c) {
     put(Slot.RELEASEDIR, NodeFile.class, c);
   }
