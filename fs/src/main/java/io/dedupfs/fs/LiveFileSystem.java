@@ -205,9 +205,11 @@ public final class LiveFileSystem implements AutoCloseable {
     if (isSnapshotView(directory)) {
       return snapshotTree.listLookedUp(directory, after, limit);
     }
-    List<Listed> out = new ArrayList<>();
-    for (DirEntry e : namespace.list(directory, after, limit)) {
-      out.add(new Listed(e.name(), files.view(namespace.getattr(e.inode()))));
+    List<DirEntry> page = namespace.list(directory, after, limit);
+    List<Inode> inodes = namespace.getattr(page);
+    List<Listed> out = new ArrayList<>(page.size());
+    for (int i = 0; i < page.size(); i++) {
+      out.add(new Listed(page.get(i).name(), files.view(inodes.get(i))));
     }
     return out;
   }

@@ -106,19 +106,29 @@ final class SnapshotFileSystem {
    */
   List<LiveFileSystem.Listed> listLookedUp(long node, Name after, int limit) throws IOException {
     List<LiveFileSystem.Listed> out = new ArrayList<>();
+    for (Child c : children(node, after, limit)) {
+      out.add(new LiveFileSystem.Listed(c.name, lookedUp(c.at)));
+    }
+    return out;
+  }
+
+  /** An entry of a directory of the view: a snapshot in {@code .snapshots}, or an entry of a snapshot's directory. */
+  private record Child(Name name, Located at) {}
+
+  /** Up to {@code limit} entries of a directory of the view after {@code after}, in name order. */
+  private List<Child> children(long node, Name after, int limit) throws IOException {
+    List<Child> out = new ArrayList<>();
     if (node == DIRECTORY_INODE) {
-      for (SnapshotRecord r : snapshots.list().stream()
+      snapshots.list().stream()
           .filter(r -> after == null || r.name().compareTo(after) > 0)
           .sorted((a, b) -> a.name().compareTo(b.name()))
           .limit(limit)
-          .toList()) {
-        out.add(new LiveFileSystem.Listed(r.name(), lookedUp(new Located(r, r.root()))));
-      }
+          .forEach(r -> out.add(new Child(r.name(), new Located(r, r.root()))));
       return out;
     }
     Located at = directory(node);
     for (TreeEntry e : reader.list(at.entry, after, limit)) {
-      out.add(new LiveFileSystem.Listed(e.name(), lookedUp(new Located(at.snapshot, e))));
+      out.add(new Child(e.name(), new Located(at.snapshot, e)));
     }
     return out;
   }
@@ -158,19 +168,9 @@ final class SnapshotFileSystem {
   }
 
   List<DirEntry> list(long node, Name after, int limit) throws IOException {
-    if (node == DIRECTORY_INODE) {
-      List<DirEntry> out = new ArrayList<>();
-      snapshots.list().stream()
-          .filter(r -> after == null || r.name().compareTo(after) > 0)
-          .sorted((a, b) -> a.name().compareTo(b.name()))
-          .limit(limit)
-          .forEach(r -> out.add(new DirEntry(r.name(), new Located(r, r.root()).node(), Mode.S_IFDIR)));
-      return out;
-    }
-    Located at = directory(node);
     List<DirEntry> out = new ArrayList<>();
-    for (TreeEntry e : reader.list(at.entry, after, limit)) {
-      out.add(new DirEntry(e.name(), new Located(at.snapshot, e).node(), e.inode().type()));
+    for (Child c : children(node, after, limit)) {
+      out.add(new DirEntry(c.name, c.at.node(), c.at.entry.inode().type()));
     }
     return out;
   }

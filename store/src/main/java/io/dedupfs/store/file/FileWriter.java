@@ -55,14 +55,13 @@ public final class FileWriter {
    * chmod, chown, utimens not yet in a commit, merged in order; null when none. Atomic, not
    * guarded by this: commits take them on pipeline threads, which must never wait for a writer.
    */
-  private final AtomicReference<HeldAttributes> heldAttributes = new AtomicReference<>();
+  private final AtomicReference<AttributeChanges> heldAttributes = new AtomicReference<>();
   /**
    * Every chmod, chown, utimens through this writer, merged: {@link #view} shows them over the
    * index, which has them all once the writer is settled. Nothing else changes these fields of a
    * file with a writer but an access ACL, whose setting goes through {@link #commitAttributes}.
    */
-  private AttributeChange shownAttributes;
-  private long shownAtNanos;
+  private AttributeChanges shownAttributes;
   /**
    * Held while an explicit time change commits and while a run's commit decides whether to set
    * the write time: taken on commit threads, never while waiting for anything but the index.
@@ -125,14 +124,13 @@ public final class FileWriter {
     if (change.mtimeNanos() != null) {
       timesSetSequence = changeSequence;
     }
-    heldAttributes.updateAndGet(held -> new HeldAttributes(held == null ? change : held.change().then(change), at));
-    shownAttributes = shownAttributes == null ? change : shownAttributes.then(change);
-    shownAtNanos = at;
+    heldAttributes.updateAndGet(held -> AttributeChanges.then(held, change, at));
+    shownAttributes = AttributeChanges.then(shownAttributes, change, at);
   }
 
   /** Whether a chmod through this writer may not be in the index yet (an access ACL read or written now would miss it). */
   public synchronized boolean showsPermissions() {
-    return shownAttributes != null && shownAttributes.permissions() != null;
+    return shownAttributes != null && shownAttributes.change().permissions() != null;
   }
 
   /**
@@ -144,14 +142,18 @@ public final class FileWriter {
     commit();
     synchronized (this) {
       if (shownAttributes != null) {
-        shownAttributes = new AttributeChange(null, shownAttributes.uid(), shownAttributes.gid(),
-            shownAttributes.atimeNanos(), shownAttributes.mtimeNanos());
+        shownAttributes = new AttributeChanges(shownAttributes.change().withoutPermissions(), shownAttributes.atNanos());
       }
     }
   }
 
   /** Attribute changes merged, and when the last of them was made. */
-  private record HeldAttributes(AttributeChange change, long atNanos) {}
+  private record AttributeChanges(AttributeChange change, long atNanos) {
+    /** {@code earlier} (null: none) followed by {@code later}, made at {@code atNanos}. */
+    static AttributeChanges then(AttributeChanges earlier, AttributeChange later, long atNanos) {
+      return new AttributeChanges(earlier == null ? later : earlier.change.then(later), atNanos);
+    }
+  }
 
   /**
    * Makes sure the held changes get committed after everything handed over before them: a step
@@ -163,7 +165,7 @@ public final class FileWriter {
       return;
     }
     committed = committed.thenRun(() -> {
-      HeldAttributes held = heldAttributes.getAndSet(null);
+      AttributeChanges held = heldAttributes.getAndSet(null);
       if (held != null) {
         synchronized (timesLock) {
           try {
@@ -208,10 +210,8 @@ public final class FileWriter {
     if (shownAttributes != null) {
       // An explicit mtime shows until a later write or truncate; the index has that one's time.
       boolean timesLatest = timesSetSequence > lastWriteSequence && timesSetSequence > lastTruncateSequence;
-      AttributeChange shown = timesLatest ? shownAttributes
-          : new AttributeChange(shownAttributes.permissions(), shownAttributes.uid(), shownAttributes.gid(),
-              shownAttributes.atimeNanos(), null);
-      base = shown.applyTo(committed, shownAtNanos);
+      AttributeChange shown = timesLatest ? shownAttributes.change() : shownAttributes.change().withoutMtime();
+      base = shown.applyTo(committed, shownAttributes.atNanos());
     }
     boolean pending = run != null || !this.committed.isDone();
     boolean timesFromWrite = pending && lastWriteSequence > timesSetSequence && lastWriteNanos > 0;
@@ -240,7 +240,7 @@ public final class FileWriter {
     if (run != null && namespace.now() - runStartedNanos >= ageNanos) {
       endRun();
     }
-    HeldAttributes held = heldAttributes.get();
+    AttributeChanges held = heldAttributes.get();
     if (held != null && namespace.now() - held.atNanos() >= ageNanos) {
       handOverAttributes();
     }
@@ -276,7 +276,7 @@ public final class FileWriter {
     committed = committed.thenCombine(durable, (v, refs) -> refs).thenAccept(refs -> {
       // Attribute changes held until now go in the same transaction, first: whenever they were
       // made, the run's own mtime is set only if it is newer than an explicit one.
-      HeldAttributes held = heldAttributes.getAndSet(null);
+      AttributeChanges held = heldAttributes.getAndSet(null);
       // Decided and committed under timesLock: a time set meanwhile lands wholly before or after.
       synchronized (timesLock) {
         try {

@@ -21,6 +21,16 @@ public record AttributeChange(Integer permissions, Integer uid, Integer gid, Lon
         later.mtimeNanos != null ? later.mtimeNanos : mtimeNanos);
   }
 
+  /** This change without its chmod. */
+  public AttributeChange withoutPermissions() {
+    return new AttributeChange(null, uid, gid, atimeNanos, mtimeNanos);
+  }
+
+  /** This change without its mtime. */
+  public AttributeChange withoutMtime() {
+    return new AttributeChange(permissions, uid, gid, atimeNanos, null);
+  }
+
   /**
    * {@code inode} with this change made at {@code changedAtNanos}: the file type stays, and
    * ctime never goes back (a change applied after a later rename keeps the rename's ctime).

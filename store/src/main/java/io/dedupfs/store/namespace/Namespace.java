@@ -110,6 +110,17 @@ public final class Namespace {
     return index.read(tx -> load(tx, inode));
   }
 
+  /** The inodes of {@code entries} (a page of a listing), read in one transaction. */
+  public List<Inode> getattr(List<DirEntry> entries) throws IOException {
+    return index.read(tx -> {
+      List<Inode> out = new ArrayList<>(entries.size());
+      for (DirEntry e : entries) {
+        out.add(load(tx, e.inode()));
+      }
+      return out;
+    });
+  }
+
   /** Makes every change committed so far durable (commits reach the disk at the latest here). */
   public void sync() throws IOException {
     index.sync();
