@@ -288,14 +288,32 @@ public final class LiveFileSystem implements AutoCloseable {
     return reader.read(files.inodeOf(handle), offset, dst);
   }
 
-  public void write(long handle, long offset, ByteBuffer data) throws IOException, InterruptedException {
+  /**
+   * write(2). {@code unprivileged}: the writer may not keep the file's set-ID bits, which a local
+   * file system drops; on a write that bypasses its page cache the kernel leaves that to us.
+   * Returns whether it dropped some, which changes the file's mode.
+   */
+  public boolean write(long handle, long offset, ByteBuffer data, boolean unprivileged)
+      throws IOException, InterruptedException {
     if (offset < 0) {
       throw new FileSystemException("handle " + handle, null, "Invalid argument");
     }
     FileWriter writer = files.writer(handle);
     // An earlier write that failed fails the later ones: nothing is half-written behind the caller's back.
     writer.checkFailed();
+    boolean dropped = unprivileged && dropSetIds(files.inodeOf(handle), writer);
     writer.write(offset, data);
+    return dropped;
+  }
+
+  private boolean dropSetIds(long node, FileWriter writer) throws IOException, InterruptedException {
+    int mode = writer.view(namespace.getattr(node)).mode();
+    int kept = Mode.afterUnprivilegedWrite(mode);
+    if (kept == mode) {
+      return false;
+    }
+    setAttributes(node, AttributeChange.permissions(kept));
+    return true;
   }
 
   /** truncate(2) by node, or ftruncate(2) when {@code handle} is not null. */

@@ -46,6 +46,8 @@ public final class FuseAdapter {
   private static final int XATTR_REPLACE = 2;
   private static final int O_ACCMODE = 3;
   private static final int O_RDONLY = 0;
+  private static final int O_WRONLY = 1;
+  private static final int O_EXCL = 0200;
   private static final int RENAME_NOREPLACE = 1;
   /** setattr's to_set bits (FUSE_SET_ATTR_*). */
   private static final int SET_MODE = 1;
@@ -85,6 +87,8 @@ public final class FuseAdapter {
   /** One counter per {@link Operation}, at its ordinal: nothing is looked up by name on a request's way. */
   private final RequestStats[] requests = Arrays.stream(Operation.values()).map(op -> new RequestStats(op.label))
       .toArray(RequestStats[]::new);
+  /** The libfuse session serving this adapter, for notifications to the kernel; set before the first request. */
+  private volatile Pointer session;
   /** Native memory per request-serving thread, for the structs and data of replies. */
   private final ThreadLocal<Scratch> scratch;
 
@@ -116,6 +120,11 @@ public final class FuseAdapter {
   /** The operations table handed to libfuse: every callback of this adapter in its slot. */
   LowLevelOperations operationsTable() {
     return operations;
+  }
+
+  /** Called once the session exists, before it serves any request. */
+  void servedBy(Pointer session) {
+    this.session = session;
   }
 
   /** Completes when the kernel has finished the FUSE handshake: the mount is live. */
@@ -276,10 +285,26 @@ public final class FuseAdapter {
       // A descriptor that cannot write has nothing to report at close (a local disk reports nothing either).
       FuseStructs.setNoFlush(fileInfo);
     }
+    if (bypassesPageCache(FuseStructs.openFlags(fileInfo))) {
+      FuseStructs.setDirectIo(fileInfo);
+    }
     if (fuse.fuse_reply_open(request, fileInfo) != 0) {
       releaseQuietly(handle);
     }
     return 0;
+  }
+
+  /**
+   * Whether a descriptor's reads and writes bypass the kernel's page cache: those backups write
+   * through do, the write-only ones (cp, tar, rsync --inplace) and exclusive creates (mkstemp:
+   * rsync's temporary files). Copying into the cache costs the writer as much CPU as the copy
+   * into the pipeline, and each cached write first asks for security.capability, a round trip.
+   * Any other descriptor that can read stays cached: it may be mapped shared, which the kernel
+   * refuses on an uncached one unless told otherwise, and libfuse 3.14 cannot tell it.
+   */
+  private static boolean bypassesPageCache(int openFlags) {
+    int access = openFlags & O_ACCMODE;
+    return access == O_WRONLY || (access != O_RDONLY && (openFlags & O_EXCL) != 0);
   }
 
   private void releaseQuietly(long handle) {
@@ -603,6 +628,9 @@ public final class FuseAdapter {
       Pointer entry = scratch.get().entry;
       FuseStructs.putEntry(entry, created.inode(), CACHE_SECONDS, CACHE_SECONDS);
       FuseStructs.setHandle(fileInfo, created.handle());
+      if (bypassesPageCache(FuseStructs.openFlags(fileInfo))) {
+        FuseStructs.setDirectIo(fileInfo);
+      }
       if (fuse.fuse_reply_create(request, entry, fileInfo) != 0) {
         releaseQuietly(created.handle());
       }
@@ -634,7 +662,11 @@ public final class FuseAdapter {
       }
       byte[] bytes = scratch.get().writes;
       data.get(0, bytes, 0, (int) size);
-      fs.write(FuseStructs.handle(fileInfo), offset, ByteBuffer.wrap(bytes, 0, (int) size));
+      if (fs.write(FuseStructs.handle(fileInfo), offset, ByteBuffer.wrap(bytes, 0, (int) size),
+          FuseStructs.writerLacksFsetid(data))) {
+        // The kernel would go on using the set-ID bits it has cached, to exec the file too.
+        fuse.fuse_lowlevel_notify_inval_inode(session, node, -1, 0);
+      }
       fuse.fuse_reply_write(request, size);
       return size;
     });

@@ -76,6 +76,7 @@ public final class FuseMount {
     if (session == null) {
       throw new IOException("libfuse refused the mount options " + String.join(",", options) + " (its message is above)");
     }
+    adapter.servedBy(session);
     if (fuse.fuse_session_mount(session, terminated(mountpoint.toString())) != 0) {
       fuse.fuse_session_destroy(session);
       throw new IOException("could not mount at " + mountpoint + " (libfuse's message is above or in the log)");

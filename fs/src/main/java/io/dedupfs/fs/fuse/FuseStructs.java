@@ -130,6 +130,8 @@ final class FuseStructs {
   private static final int FI_FLAGS = 0;
   private static final int FI_BITS = 4;
   private static final int FI_FH = 16;
+  /** direct_io in the bit-field word: reads and writes bypass the kernel's page cache. */
+  private static final int FI_DIRECT_IO = 1 << 1;
   /** keep_cache in the bit-field word: the kernel may keep the file's pages across opens. */
   private static final int FI_KEEP_CACHE = 1 << 2;
   /** cache_readdir: the kernel may keep a directory's listing. */
@@ -159,6 +161,27 @@ final class FuseStructs {
 
   static void setNoFlush(Pointer fi) {
     setBits(fi, FI_NOFLUSH);
+  }
+
+  static void setDirectIo(Pointer fi) {
+    setBits(fi, FI_DIRECT_IO);
+  }
+
+  // ---------------------------------------------------------------- struct fuse_write_in
+
+  /** The kernel's fuse_write_in, which libfuse 3 hands a write's data right behind (protocol 7.9 on). */
+  private static final int WRITE_IN_SIZE = 40;
+  private static final int WRITE_IN_WRITE_FLAGS = 20;
+  /** FUSE_WRITE_KILL_SUIDGID: the writer lacks CAP_FSETID. */
+  private static final int WRITE_KILL_SUIDGID = 1 << 2;
+
+  /**
+   * Whether the kernel marked the write whose data starts at {@code data} as made by a writer who
+   * may not keep set-ID bits. libfuse 3.14 does not pass write_flags on, so they are read from
+   * the request itself, which libfuse's write callback points into.
+   */
+  static boolean writerLacksFsetid(Pointer data) {
+    return (data.getInt(WRITE_IN_WRITE_FLAGS - WRITE_IN_SIZE) & WRITE_KILL_SUIDGID) != 0;
   }
 
   private static void setBits(Pointer fi, int bits) {

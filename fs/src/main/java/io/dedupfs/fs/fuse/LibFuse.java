@@ -39,6 +39,9 @@ public interface LibFuse {
 
   void fuse_session_destroy(Pointer session);
 
+  /** Drops what the kernel caches of a node: its attributes, and with {@code offset} ≥ 0 its pages from there. */
+  int fuse_lowlevel_notify_inval_inode(Pointer session, long node, long offset, long length);
+
   Pointer fuse_req_ctx(Pointer request);
 
   int fuse_reply_err(Pointer request, int errno);
