@@ -1,5 +1,6 @@
 package io.dedupfs.fs.fuse;
 
+import com.kenai.jffi.MemoryIO;
 import io.dedupfs.fs.LiveFileSystem;
 import io.dedupfs.fs.LiveFileSystem.Caller;
 import io.dedupfs.store.namespace.AttributeChange;
@@ -47,6 +48,7 @@ public final class FuseAdapter {
   private static final int O_ACCMODE = 3;
   private static final int O_RDONLY = 0;
   private static final int O_WRONLY = 1;
+  private static final MemoryIO NATIVE = MemoryIO.getInstance();
   private static final int O_EXCL = 0200;
   private static final int RENAME_NOREPLACE = 1;
   /** setattr's to_set bits (FUSE_SET_ATTR_*). */
@@ -99,7 +101,6 @@ public final class FuseAdapter {
     final Pointer statvfs;
     final ByteBuffer data = ByteBuffer.allocateDirect(MAX_IO);
     final Pointer dataPointer;
-    final byte[] writes = new byte[MAX_IO];
 
     Scratch(Runtime runtime) {
       entry = Memory.allocateDirect(runtime, FuseStructs.ENTRY_SIZE, true);
@@ -660,10 +661,10 @@ public final class FuseAdapter {
       if (size > MAX_IO) {
         throw new FileSystemException("node " + node, null, "Invalid argument");
       }
-      byte[] bytes = scratch.get().writes;
-      data.get(0, bytes, 0, (int) size);
-      if (fs.write(FuseStructs.handle(fileInfo), offset, ByteBuffer.wrap(bytes, 0, (int) size),
-          FuseStructs.writerLacksFsetid(data))) {
+      // Read where libfuse received it: the write copies every byte out before the reply, after
+      // which libfuse reuses the memory.
+      ByteBuffer bytes = NATIVE.newDirectByteBuffer(data.address(), (int) size);
+      if (fs.write(FuseStructs.handle(fileInfo), offset, bytes, FuseStructs.writerLacksFsetid(data))) {
         // The kernel would go on using the set-ID bits it has cached, to exec the file too.
         fuse.fuse_lowlevel_notify_inval_inode(session, node, -1, 0);
       }

@@ -31,15 +31,21 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The bounded-memory ingest pipeline: streams are cut into chunks in the writers' threads, then
+ * The bounded-memory ingest pipeline: streams are cut into chunks in the writers' threads (large
+ * writes on chunker threads), then
  * workers hash each chunk, drop duplicates (already indexed or already in flight), compress and
  * append it to a pack; sealed packs are fsynced in parallel and committed to the index by its
  * one writer thread. All buffers come from one pool under one byte budget.
@@ -49,6 +55,18 @@ public final class IngestPipeline implements AutoCloseable {
   private static final int QUEUE_CAPACITY = 4096;
   /** How long a stream waits for busy streams to finish their call before asking again. */
   private static final long STAGING_RETRY_MILLIS = 20;
+  /**
+   * Writes this large or larger, to a stream that already holds as much as {@link
+   * #STREAM_THRESHOLD}, are chunked on a chunker thread, not in the writer's, while the workers
+   * keep up (no more chunks wait for them than {@link #KEPT_UP_QUEUE}). Smaller files gain nothing
+   * from the hand-off: their writer closes them right away and waits for their chunks. Nor does a
+   * writer that would wait for the workers anyway; the hand-off then only costs the copy.
+   */
+  private static final int SEGMENT_THRESHOLD = 64 << 10;
+  private static final long STREAM_THRESHOLD = 1 << 20;
+  private static final int KEPT_UP_QUEUE = 64;
+  /** At most this much written data waits for a chunker thread. */
+  private static final long SEGMENTS_MAX = 8L << 20;
   private static final Logger LOG = LoggerFactory.getLogger(IngestPipeline.class);
 
   private final ChunkIndex index;
@@ -88,6 +106,10 @@ public final class IngestPipeline implements AutoCloseable {
   private final Set<ChunkStreamWriter> stagingHolders = new LinkedHashSet<>();
   private final Object idleLock = new Object();
   private long pendingJobs;
+  /** Budget bytes that segments (writes waiting for a chunker thread) may hold. */
+  private final int segmentLimit;
+  private final Semaphore segmentBytes;
+  private final ExecutorService chunkers;
 
   public IngestPipeline(Repository repository, IngestSettings settings, Clock clock) throws IOException {
     this.index = repository.index();
@@ -108,6 +130,19 @@ public final class IngestPipeline implements AutoCloseable {
           + maxChunk + "-byte maximum chunk it must be at least " + minimum + " bytes ("
           + ((minimum + (1 << 20) - 1) >> 20) + " MiB)");
     }
+    // Segments get what stagings leave but one largest chunk buffer: a chunk can always be cut.
+    this.segmentLimit = (int) Math.max(0, Math.min(SEGMENTS_MAX, chunkBudget - stagingLimit - largest));
+    this.segmentBytes = new Semaphore(segmentLimit);
+    this.chunkers = Executors.newFixedThreadPool(settings.workers(), new ThreadFactory() {
+      private final AtomicInteger next = new AtomicInteger();
+
+      @Override
+      public Thread newThread(Runnable r) {
+        Thread t = new Thread(r, "dedupfs-chunker-" + next.getAndIncrement());
+        t.setDaemon(true);
+        return t;
+      }
+    });
     this.pool = new BufferPool(new MemoryBudget(settings.memoryBytes()));
     this.indexWriter = new IndexWriter(index, commitStage);
     long firstPack = index.nextPackNumber();
@@ -217,6 +252,43 @@ public final class IngestPipeline implements AutoCloseable {
 
   StageStats chunkStage() {
     return chunkStage;
+  }
+
+  /** Whether a write of {@code length} bytes to a stream of {@code streamLength} so far is worth a chunker thread. */
+  boolean worthHandingOff(long streamLength, int length) {
+    return length >= SEGMENT_THRESHOLD && streamLength >= STREAM_THRESHOLD && queue.size() <= KEPT_UP_QUEUE;
+  }
+
+  /** Whether a write of {@code length} bytes may wait for a chunker thread at all. */
+  boolean segmentsFit(int length) {
+    return BufferPool.classSize(length) <= segmentLimit;
+  }
+
+  /** A buffer for a write of {@code length} bytes to wait in; blocks while segments are at their cap. */
+  PooledBuffer acquireSegment(int length) throws InterruptedException {
+    int size = BufferPool.classSize(length);
+    segmentBytes.acquire(size);
+    try {
+      return pool.acquire(size);
+    } catch (InterruptedException | RuntimeException e) {
+      segmentBytes.release(size);
+      throw e;
+    }
+  }
+
+  void releaseSegment(PooledBuffer segment) {
+    int size = segment.capacity();
+    segment.close();
+    segmentBytes.release(size);
+  }
+
+  /** Runs a stream's chunking on a chunker thread, or in the caller's once the pipeline is closing. */
+  void chunkLater(Runnable drain) {
+    try {
+      chunkers.execute(drain);
+    } catch (RejectedExecutionException e) {
+      drain.run();
+    }
   }
 
   /**
@@ -418,6 +490,8 @@ public final class IngestPipeline implements AutoCloseable {
       throw new java.io.InterruptedIOException("interrupted while making written data durable");
     } finally {
       sealTimer.shutdownNow();
+      // Streams still being chunked finish while the workers can take their chunks.
+      Uninterruptibly.shutdown(chunkers);
       stopWorkers();
       sink.shutdown();
       indexWriter.close();

@@ -56,7 +56,10 @@ public final class PipelineTestKit {
   public enum Pieces {
     /** one write of the whole array (heap buffer) */
     WHOLE,
-    /** random piece sizes from 1 byte to 64 KiB, direct and heap buffers, non-zero positions */
+    /**
+     * random piece sizes from 1 byte to 256 KiB (most large ones above the size from which the
+     * pipeline chunks on its own threads), direct and heap buffers, non-zero positions
+     */
     RANDOM,
     /** one byte per write */
     SINGLE_BYTES,
@@ -93,7 +96,7 @@ public final class PipelineTestKit {
         SplittableRandom r = new SplittableRandom(seed);
         int at = 0;
         while (at < data.length) {
-          int n = Math.min(data.length - at, r.nextInt(4) == 0 ? 1 + r.nextInt(8) : 1 + r.nextInt(64 << 10));
+          int n = Math.min(data.length - at, r.nextInt(4) == 0 ? 1 + r.nextInt(8) : 1 + r.nextInt(256 << 10));
           // the piece sits between position and limit of a larger buffer, with junk around it
           int pad = r.nextInt(16);
           ByteBuffer buf = r.nextBoolean() ? ByteBuffer.allocateDirect(n + 2 * pad) : ByteBuffer.allocate(n + 2 * pad);
