@@ -24,6 +24,11 @@ record InstallLayout(Path prefix, Path sbin) {
     return libraryDirectory().resolve("dedupfs.jar");
   }
 
+  /** Beside the jar, where the launcher's run-jar.bash looks for it. */
+  Path classDataArchive() {
+    return ClassDataArchive.besides(jar());
+  }
+
   /** The paths install wrote, so that uninstall removes exactly those. */
   Path manifest() {
     return libraryDirectory().resolve("installed-files");

@@ -58,6 +58,11 @@ class InstallIT {
     Path dedupfs = prefix.resolve("bin/dedupfs");
     assertTrue(Files.exists(prefix.resolve("share/man/man1/dedupfs-mount.1")), listing(prefix).toString());
     assertTrue(Files.readString(prefix.resolve("share/bash-completion/completions/dedupfs")).contains("complete"));
+    // The installed launcher hands the class-data archive to the JVM, which maps our classes from it.
+    assertTrue(Files.isRegularFile(prefix.resolve("lib/dedupfs/dedupfs.jsa")), install.output());
+    Mounted.Result loaded = run("env", "DEDUPFS_JAVA_OPTS=-Xmx256m -Xlog:class+load=info", dedupfs.toString(), "--version");
+    assertTrue(loaded.output().contains("io.dedupfs.tools.Main source: shared objects file"),
+        loaded.output().lines().filter(l -> l.contains("io.dedupfs.tools.Main")).toList().toString());
 
     Path repo = dir.resolve("repo");
     assertEquals(0, run(dedupfs.toString(), "init", repo.toString()).exit());
