@@ -53,25 +53,34 @@ final class ClassDataArchive {
    * {@code ClassDataArchive JAR}: puts the archive of JAR beside it, for the development launcher
    * after a build. Exits 1, saying why, if the JVM could not make one; commands then start slower.
    */
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) throws InterruptedException {
     Path jar = Path.of(args[0]).toAbsolutePath();
     Path target = besides(jar);
-    Path work = Files.createTempDirectory(target.getParent(), ".dedupfs-jsa-");
-    String failure = null;
+    String failure;
     try {
-      Optional<Path> archive = dump(Path.of(System.getProperty("java.home"), "bin", "java"), jar, work);
-      if (archive.isPresent()) {
-        Files.move(archive.get(), target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } else {
-        failure = lastLine(work.resolve("dump.log"));
-      }
-    } finally {
-      FileTrees.delete(work);
+      failure = placeBeside(jar, target);
+    } catch (IOException e) {
+      failure = e.toString();
     }
     if (failure != null) {
       System.err.println("dedupfs: could not make the class-data archive " + target + " (commands start slower): "
           + failure);
       System.exit(1);
+    }
+  }
+
+  /** Dumps the archive of {@code jar} and moves it to {@code target}; null, or why the JVM could not. */
+  private static String placeBeside(Path jar, Path target) throws IOException, InterruptedException {
+    Path work = Files.createTempDirectory(target.getParent(), ".dedupfs-jsa-");
+    try {
+      Optional<Path> archive = dump(Path.of(System.getProperty("java.home"), "bin", "java"), jar, work);
+      if (archive.isEmpty()) {
+        return lastLine(work.resolve("dump.log"));
+      }
+      Files.move(archive.get(), target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      return null;
+    } finally {
+      FileTrees.delete(work);
     }
   }
 
