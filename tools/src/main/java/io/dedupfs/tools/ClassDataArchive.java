@@ -28,10 +28,11 @@ final class ClassDataArchive {
   }
 
   /**
-   * Dumps the archive of {@code jar} with {@code java} into {@code workDirectory}; empty if that JVM
-   * could not (its output is then in {@code dump.log} there). The caller moves it into place.
+   * Dumps the archive of {@code jar} with this JVM (the one launchers name) into {@code
+   * workDirectory}; empty if it could not (its output is then in {@code dump.log} there). The
+   * caller moves it into place.
    */
-  static Optional<Path> dump(Path java, Path jar, Path workDirectory) throws IOException, InterruptedException {
+  static Optional<Path> dump(Path jar, Path workDirectory) throws IOException, InterruptedException {
     Path list = workDirectory.resolve(CLASS_LIST);
     try (InputStream in = ClassDataArchive.class.getResourceAsStream(CLASS_LIST)) {
       if (in == null) {
@@ -41,7 +42,7 @@ final class ClassDataArchive {
     }
     Path archive = workDirectory.resolve("dedupfs.jsa");
     // -cp, not -jar: the archive records the class path, and `java -jar J` has J as its class path.
-    Process dump = new ProcessBuilder(java.toString(), "-Xshare:dump", "-XX:SharedClassListFile=" + list,
+    Process dump = new ProcessBuilder(LauncherScripts.runningJava().toString(), "-Xshare:dump", "-XX:SharedClassListFile=" + list,
         "-XX:SharedArchiveFile=" + archive, "-cp", jar.toString())
         .redirectErrorStream(true)
         .redirectOutput(workDirectory.resolve("dump.log").toFile())
@@ -73,7 +74,7 @@ final class ClassDataArchive {
   private static String placeBeside(Path jar, Path target) throws IOException, InterruptedException {
     Path work = Files.createTempDirectory(target.getParent(), ".dedupfs-jsa-");
     try {
-      Optional<Path> archive = dump(Path.of(System.getProperty("java.home"), "bin", "java"), jar, work);
+      Optional<Path> archive = dump(jar, work);
       if (archive.isEmpty()) {
         return lastLine(work.resolve("dump.log"));
       }

@@ -42,7 +42,7 @@ final class InstallCommand implements Callable<Integer> {
     CommandLine root = spec.root().commandLine();
     manifest.copy(runningJar(), layout.jar(), InstallManifest.READABLE);
     boolean archived = installClassDataArchive(layout, manifest);
-    manifest.write(layout.launcher(), bytes(LauncherScripts.launcher(layout.jar(), runningJava())), InstallManifest.EXECUTABLE);
+    manifest.write(layout.launcher(), bytes(LauncherScripts.launcher(layout.jar(), LauncherScripts.runningJava())), InstallManifest.EXECUTABLE);
     manifest.write(layout.mountHelper(), bytes(LauncherScripts.mountHelper(layout.launcher())), InstallManifest.EXECUTABLE);
     manifest.write(layout.bashCompletion(), bytes(AutoComplete.bash(root.getCommandName(), root)), InstallManifest.READABLE);
     for (Map.Entry<String, String> page : ManPages.of(root).entrySet()) {
@@ -65,7 +65,7 @@ final class InstallCommand implements Callable<Integer> {
       throws IOException, InterruptedException {
     Path work = Files.createTempDirectory("dedupfs-install-");
     try {
-      Optional<Path> archive = ClassDataArchive.dump(runningJava(), layout.jar(), work);
+      Optional<Path> archive = ClassDataArchive.dump(layout.jar(), work);
       if (archive.isPresent()) {
         manifest.copy(archive.get(), layout.classDataArchive(), InstallManifest.READABLE);
       }
@@ -83,10 +83,6 @@ final class InstallCommand implements Callable<Integer> {
           + "; build it (mvn package) and run ./dedupfs install");
     }
     return jar;
-  }
-
-  private static Path runningJava() {
-    return Path.of(System.getProperty("java.home"), "bin", "java");
   }
 
   private static byte[] bytes(String text) {

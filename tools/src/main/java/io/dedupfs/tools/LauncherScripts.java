@@ -28,6 +28,11 @@ final class LauncherScripts {
         + runJar();
   }
 
+  /** The JVM running this command: the launcher install writes names it, and it makes the class-data archive. */
+  static Path runningJava() {
+    return Path.of(System.getProperty("java.home"), "bin", "java");
+  }
+
   /** mount(8) runs it as {@code mount.fuse.dedupfs REPO MOUNTPOINT [-sfnv] [-o OPTIONS]}. */
   static String mountHelper(Path launcher) {
     return "#!/bin/sh\n"

@@ -45,10 +45,11 @@ public final class FuseAdapter {
   private static final int BLOCK = 4096;
   private static final int XATTR_CREATE = 1;
   private static final int XATTR_REPLACE = 2;
+  /** Views request memory as a ByteBuffer, without copying it. */
+  private static final MemoryIO NATIVE = MemoryIO.getInstance();
   private static final int O_ACCMODE = 3;
   private static final int O_RDONLY = 0;
   private static final int O_WRONLY = 1;
-  private static final MemoryIO NATIVE = MemoryIO.getInstance();
   private static final int O_EXCL = 0200;
   private static final int RENAME_NOREPLACE = 1;
   /** setattr's to_set bits (FUSE_SET_ATTR_*). */
