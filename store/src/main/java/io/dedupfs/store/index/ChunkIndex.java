@@ -5,6 +5,7 @@ import io.dedupfs.store.FormatVersionException;
 import io.dedupfs.store.StoreException;
 import io.dedupfs.store.chunk.ChunkId;
 import io.dedupfs.store.io.DurableFiles;
+import io.dedupfs.store.io.FileTrees;
 import io.dedupfs.store.pack.PackIndexEntry;
 import io.dedupfs.store.pack.PackNumber;
 import java.io.IOException;
@@ -18,12 +19,16 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Predicate;
 import org.lmdbjava.Dbi;
 import org.lmdbjava.DbiFlags;
 import org.lmdbjava.Env;
 import org.lmdbjava.EnvFlags;
 import org.lmdbjava.LmdbException;
 import org.lmdbjava.Txn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The LMDB index of a repository (FORMAT.md §6): chunk id → location, the pack table and metadata.
@@ -43,15 +48,37 @@ public final class ChunkIndex implements AutoCloseable {
   /** u8: 1 if the live tree's tables are sealed (FORMAT.md §12.4); an index without it predates sealing: 0. */
   private static final byte[] META_SEALED = "sealed".getBytes(StandardCharsets.US_ASCII);
   private static final int MAX_READERS = 1024;
+  /**
+   * The directory, inside the index directory, where {@link #closeCompacting} writes the compact
+   * copy (FORMAT.md §6.2); whatever a crash left there is deleted when the index is opened.
+   */
+  static final String COMPACTING = "compacting";
+  /**
+   * Bytes of keys and values copied per write transaction of a compaction: LMDB keeps a write
+   * transaction's dirty pages in memory, so this bounds what compacting an index of any size takes.
+   */
+  private static final long COMPACT_TXN_BYTES = 8L << 20;
+  private static final Logger LOG = LoggerFactory.getLogger(ChunkIndex.class);
 
   private final Env<ByteBuffer> env;
   private final Path dir;
+  private final long mapSize;
   private final Map<Table, Dbi<ByteBuffer>> tables = new EnumMap<>(Table.class);
   private final IndexSealing sealing;
+  /**
+   * Write transactions hold it shared; a compaction holds it exclusively and then closes the
+   * index, so that no commit can land in the old file after the copy was taken (it would be lost).
+   */
+  private final ReentrantReadWriteLock writeGate = new ReentrantReadWriteLock();
+  /** True once a compaction began: writes are refused from then on. */
+  private boolean writesClosed;
+  /** True once a write transaction committed since the index was opened. */
+  private volatile boolean written;
 
-  private ChunkIndex(Env<ByteBuffer> env, Path dir, IndexSealing sealing) {
+  private ChunkIndex(Env<ByteBuffer> env, Path dir, long mapSize, IndexSealing sealing) {
     this.env = env;
     this.dir = dir;
+    this.mapSize = mapSize;
     this.sealing = sealing;
     for (Table t : Table.values()) {
       tables.put(t, env.openDbi(t.dbName, DbiFlags.MDB_CREATE));
@@ -101,12 +128,21 @@ public final class ChunkIndex implements AutoCloseable {
   }
 
   private <T> T write(String action, TransactionBody<T> body) throws IOException {
-    try (Txn<ByteBuffer> txn = env.txnWrite()) {
-      T result = body.run(new IndexTransaction(txn, tables, sealing));
-      txn.commit();
-      return result;
-    } catch (LmdbException e) {
-      throw LmdbFailures.translate(e, action);
+    writeGate.readLock().lock();
+    try {
+      if (writesClosed) {
+        throw new StoreException("index failed to " + action + ": the index is closed");
+      }
+      try (Txn<ByteBuffer> txn = env.txnWrite()) {
+        T result = body.run(new IndexTransaction(txn, tables, sealing));
+        txn.commit();
+        written = true;
+        return result;
+      } catch (LmdbException e) {
+        throw LmdbFailures.translate(e, action);
+      }
+    } finally {
+      writeGate.readLock().unlock();
     }
   }
 
@@ -175,6 +211,8 @@ public final class ChunkIndex implements AutoCloseable {
     if (isRebuilding(dir)) {
       throw new StoreException("the index in " + dir + " was being rebuilt and is not whole; run dedupfs check --repair");
     }
+    // A compaction cut short by a crash left its copy; the index beside it is the whole one.
+    FileTrees.delete(dir.resolve(COMPACTING));
     ChunkIndex index = openEnv(dir, mapSize, sealing);
     try {
       index.verifyMeta(repositoryId);
@@ -187,20 +225,25 @@ public final class ChunkIndex implements AutoCloseable {
 
   private static ChunkIndex openEnv(Path dir, long mapSize, IndexSealing sealing) throws StoreException {
     try {
-      Env<ByteBuffer> env = Env.create()
-          .setMapSize(mapSize)
-          .setMaxDbs(16)
-          .setMaxReaders(MAX_READERS)
-          // NOTLS: read transactions are not tied to threads, so FUSE and worker threads can share them.
-          // NOSYNC: a commit is visible at once and survives the process being killed (the pages are
-          // in the kernel's cache); it reaches the disk at the next sync() (FORMAT.md §8 invariant 8).
-          // An fsync per metadata operation would cap a FUSE mount at a few hundred files/s.
-          .open(dir.toFile(), EnvFlags.MDB_NOTLS, EnvFlags.MDB_NOSYNC);
+      Env<ByteBuffer> env = environment(dir, mapSize);
       ExtractedLibrary.deleteLoaded();
-      return new ChunkIndex(env, dir, sealing);
+      return new ChunkIndex(env, dir, mapSize, sealing);
     } catch (LmdbException e) {
       throw LmdbFailures.translate(e, "open " + dir);
     }
+  }
+
+  /** Opens (creating if need be) an LMDB environment in {@code dir} as every index is opened. */
+  static Env<ByteBuffer> environment(Path dir, long mapSize) {
+    return Env.create()
+        .setMapSize(mapSize)
+        .setMaxDbs(16)
+        .setMaxReaders(MAX_READERS)
+        // NOTLS: read transactions are not tied to threads, so FUSE and worker threads can share them.
+        // NOSYNC: a commit is visible at once and survives the process being killed (the pages are
+        // in the kernel's cache); it reaches the disk at the next sync() (FORMAT.md §8 invariant 8).
+        // An fsync per metadata operation would cap a FUSE mount at a few hundred files/s.
+        .open(dir.toFile(), EnvFlags.MDB_NOTLS, EnvFlags.MDB_NOSYNC);
   }
 
   private void verifyMeta(byte[] repositoryId) throws IOException {
@@ -447,6 +490,72 @@ public final class ChunkIndex implements AutoCloseable {
       tx.delete(Table.PACKS, IndexCodec.packKey(number));
       return null;
     }));
+  }
+
+  // ---------------------------------------------------------------- compaction (FORMAT.md §6.2)
+
+  /** The index file's size and what a compaction would leave of it (reads every key's and value's length). */
+  public IndexFootprint footprint() throws IOException {
+    return IndexFootprint.measure(dir.resolve("data.mdb"), env, tables);
+  }
+
+  /**
+   * Closes the index, first rewriting it compactly when this process wrote to it and {@link
+   * #footprint} says that pays off. The copy is written beside the index, entry by entry in key
+   * order, synced, and renamed over {@code data.mdb} after the environment is closed, then the
+   * directory synced: a crash leaves the old index or the new one, each whole (FORMAT.md §6.2).
+   * Must be called when nothing else uses the index (as {@link #close}); a write that comes
+   * anyway is refused, never lost. A compaction that fails leaves the old index as it was.
+   *
+   * @return the footprint before, if the index was compacted
+   */
+  public Optional<IndexFootprint> closeCompacting() throws IOException {
+    return closeCompacting(IndexFootprint::worthCompacting);
+  }
+
+  /** As {@link #closeCompacting()}, compacting when {@code when} holds for the footprint. */
+  public Optional<IndexFootprint> closeCompacting(Predicate<IndexFootprint> when) throws IOException {
+    return closeCompacting(when, COMPACT_TXN_BYTES);
+  }
+
+  /** As {@link #closeCompacting(Predicate)}, copying about {@code txnBytes} per write transaction. */
+  Optional<IndexFootprint> closeCompacting(Predicate<IndexFootprint> when, long txnBytes) throws IOException {
+    writeGate.writeLock().lock();
+    try {
+      writesClosed = true;
+      IndexFootprint before = null;
+      Path copy = dir.resolve(COMPACTING);
+      try {
+        if (written && !rebuilding()) {
+          IndexFootprint f = footprint();
+          if (when.test(f)) {
+            CompactCopy.write(env, tables, copy, txnBytes, target -> environment(target, mapSize));
+            before = f;
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("could not compact the index; it stays as it was: {}", e.toString());
+        deleteQuietly(copy);
+      }
+      close();
+      if (before == null) {
+        return Optional.empty();
+      }
+      DurableFiles.replace(copy.resolve("data.mdb"), dir.resolve("data.mdb"));
+      FileTrees.delete(copy);
+      LOG.info("index compacted from {} to {} bytes", before.fileBytes(), Files.size(dir.resolve("data.mdb")));
+      return Optional.of(before);
+    } finally {
+      writeGate.writeLock().unlock();
+    }
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try {
+      FileTrees.delete(dir);
+    } catch (IOException e) {
+      LOG.warn("could not delete {}: {}", dir, e.toString());
+    }
   }
 
   /** Makes every transaction committed so far durable (mdb_env_sync). */

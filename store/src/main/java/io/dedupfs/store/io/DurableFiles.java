@@ -48,7 +48,11 @@ public final class DurableFiles {
     ch.force(true);
   }
 
-  private static void replace(Path tmp, Path target) throws IOException {
+  /**
+   * Renames {@code tmp}, already durable, over {@code target} (atomically where the file system
+   * can) and fsyncs the directory: after a crash {@code target} is the old file or the new one.
+   */
+  public static void replace(Path tmp, Path target) throws IOException {
     try {
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {

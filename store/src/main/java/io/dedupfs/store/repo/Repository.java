@@ -205,7 +205,10 @@ public final class Repository implements AutoCloseable {
     return keys.map(MasterKeys::gearSeed).orElse(config.gearSeed());
   }
 
-  /** Closes the index, then releases the lock. Closing again does nothing. */
+  /**
+   * Closes the index, rewriting it compactly if this process wrote to it and that frees enough
+   * (FORMAT.md §6.2), then releases the lock. Closing again does nothing.
+   */
   @Override
   public synchronized void close() throws IOException {
     if (closed) {
@@ -213,7 +216,7 @@ public final class Repository implements AutoCloseable {
     }
     closed = true;
     try {
-      index.close();
+      index.closeCompacting();
     } finally {
       lock.close();
     }

@@ -12,6 +12,7 @@ import io.dedupfs.store.FormatVersionException;
 import io.dedupfs.store.RepositoryLockedException;
 import io.dedupfs.store.StoreException;
 import io.dedupfs.store.index.ChunkIndex;
+import io.dedupfs.store.index.IndexFootprint;
 import io.dedupfs.store.ingest.ChunkRef;
 import io.dedupfs.store.ingest.IngestPipeline;
 import io.dedupfs.store.ingest.IngestSettings;
@@ -334,5 +335,57 @@ class RepositoryTest {
     CorruptDataException e = assertThrows(CorruptDataException.class, () -> Repository.open(a, OPTIONS));
     assertTrue(e.getMessage().contains("belongs to repository"), e.getMessage());
     openAndClose(b);
+  }
+
+  // ---------------------------------------------------------------- close
+
+  @Test
+  void closingCompactsAnIndexItWroteToWhenThatFreesEnough() throws IOException {
+    Path dir = initClosed("repo");
+    Path data = dir.resolve("index").resolve("data.mdb");
+    java.util.Random r = new java.util.Random(7);
+    long[] inodes = new long[60_000];
+    IndexFootprint f;
+    try (Repository repo = Repository.open(dir, OPTIONS)) {
+      // Entries in random key order, two thirds deleted again: pages half empty and freed pages.
+      for (int i = 0; i < inodes.length; i++) {
+        inodes[i] = r.nextLong() >>> 1;
+      }
+      for (int from = 0; from < inodes.length; from += 5_000) {
+        int start = from;
+        repo.index().write(tx -> {
+          for (int i = start; i < start + 5_000; i++) {
+            tx.put(io.dedupfs.store.index.Table.INODES, ByteBuffer.allocate(8).putLong(inodes[i]).array(), new byte[64]);
+          }
+          return null;
+        });
+      }
+      repo.index().write(tx -> {
+        for (int i = 0; i < inodes.length; i++) {
+          if (i % 3 != 0) {
+            tx.delete(io.dedupfs.store.index.Table.INODES, ByteBuffer.allocate(8).putLong(inodes[i]).array());
+          }
+        }
+        return null;
+      });
+      f = repo.index().footprint();
+      assertTrue(f.worthCompacting(), f.toString());
+      assertEquals(Files.size(data), f.fileBytes());
+    }
+    long compacted = Files.size(data);
+    assertTrue(compacted < f.fileBytes() / 2 && compacted <= f.compactBytes() + 8 * 4096,
+        f + " compacted to " + compacted);
+    try (Repository repo = Repository.open(dir, OPTIONS)) {
+      for (int i = 0; i < inodes.length; i++) {
+        byte[] key = ByteBuffer.allocate(8).putLong(inodes[i]).array();
+        boolean kept = i % 3 == 0;
+        assertEquals(kept, repo.index().read(tx -> tx.get(io.dedupfs.store.index.Table.INODES, key)).isPresent());
+      }
+    }
+    // Opened only to read: closing leaves the file as it is.
+    try (Repository repo = Repository.open(dir, OPTIONS)) {
+      repo.index().counts();
+    }
+    assertEquals(compacted, Files.size(data));
   }
 }
