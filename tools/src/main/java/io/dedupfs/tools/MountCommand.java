@@ -202,6 +202,7 @@ final class MountCommand implements Callable<Integer> {
         fs.snapshots().whenDeleted(background::snapshotDeleted);
         LibFuse fuse = LibFuse.load();
         FuseAdapter adapter = new FuseAdapter(fs, fuse);
+        fs.snapshots().whenChanged(adapter::snapshotsChanged);
         ControlServer control = ControlServer.start(ControlServer.socketOf(repo),
             RepositoryOperations.of(() -> RepositoryStats.of(repository.index(),
                 new SpaceCounter(repository.index(), namespace, fs.snapshots(), snapshotReader, GcSettings.defaults(repo)),

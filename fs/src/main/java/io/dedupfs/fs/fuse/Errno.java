@@ -29,7 +29,8 @@ final class Errno {
       Map.entry("File name too long", ENAMETOOLONG.intValue()),
       Map.entry("Bad file descriptor", EBADF.intValue()),
       Map.entry("Read-only file system", EROFS.intValue()),
-      Map.entry("Operation not supported", EOPNOTSUPP.intValue()));
+      Map.entry("Operation not supported", EOPNOTSUPP.intValue()),
+      Map.entry("Function not implemented", ENOSYS.intValue()));
 
   private Errno() {}
 

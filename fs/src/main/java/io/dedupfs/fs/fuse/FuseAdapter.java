@@ -64,6 +64,8 @@ public final class FuseAdapter {
   /** Capabilities turned off at init: O_TRUNC comes as a truncating setattr, and the kernel clears set-uid bits itself. */
   private static final int CAP_ATOMIC_O_TRUNC = 1 << 3;
   private static final int CAP_HANDLE_KILLPRIV = 1 << 20;
+  /** FUSE_CAP_NO_OPENDIR_SUPPORT: the kernel takes ENOSYS from opendir as "never ask again". */
+  private static final int CAP_NO_OPENDIR_SUPPORT = 1 << 24;
   /**
    * Seconds the kernel may keep a name, a missing name or attributes. Every change of the live
    * tree comes through this mount, and the kernel drops what it cached of what it changes; a node
@@ -86,6 +88,13 @@ public final class FuseAdapter {
   private final LowLevelOperations operations;
   private final CompletableFuture<Void> initialized = new CompletableFuture<>();
   private final DirectoryCursors cursors = new DirectoryCursors();
+  /**
+   * False once the kernel said at init that it can open directories without asking: opendir then
+   * answers ENOSYS once, and no directory costs an opendir or releasedir round trip again. The
+   * kernel then keeps every directory's listing (as it does a snapshot's when asked to) until the
+   * directory changes through it, or {@link #snapshotsChanged} says otherwise.
+   */
+  private volatile boolean opensDirectories = true;
   private final FaultLog faults = new FaultLog(LOG);
   /** One counter per {@link Operation}, at its ordinal: nothing is looked up by name on a request's way. */
   private final RequestStats[] requests = Arrays.stream(Operation.values()).map(op -> new RequestStats(op.label))
@@ -124,8 +133,19 @@ public final class FuseAdapter {
     return operations;
   }
 
-  /** Called once the session exists, before it serves any request. */
-  void servedBy(Pointer session) {
+  /**
+   * Tells the kernel that the list of snapshots changed: when the change came other than through
+   * it (dedupfs snapshot and prune, over the control socket), it would go on listing {@code
+   * .snapshots} from what it keeps. Does nothing unless the mount serves.
+   */
+  public synchronized void snapshotsChanged() {
+    if (session != null && !opensDirectories) {
+      fuse.fuse_lowlevel_notify_inval_inode(session, LiveFileSystem.SNAPSHOTS_NODE, 0, 0);
+    }
+  }
+
+  /** Called once the session exists, before it serves any request, and with null before it is destroyed. */
+  synchronized void servedBy(Pointer session) {
     this.session = session;
   }
 
@@ -323,6 +343,7 @@ public final class FuseAdapter {
   // ---------------------------------------------------------------- lifecycle
 
   private void init(Pointer userdata, Pointer connection) {
+    opensDirectories = (connection.getInt(FuseStructs.CONN_CAPABLE) & CAP_NO_OPENDIR_SUPPORT) == 0;
     int want = connection.getInt(FuseStructs.CONN_WANT) & ~(CAP_ATOMIC_O_TRUNC | CAP_HANDLE_KILLPRIV);
     connection.putInt(FuseStructs.CONN_WANT, want);
     if (Integer.toUnsignedLong(connection.getInt(FuseStructs.CONN_MAX_WRITE)) > MAX_IO) {
@@ -465,18 +486,17 @@ public final class FuseAdapter {
 
   private void opendir(Pointer request, long node, Pointer fileInfo) {
     guard(Operation.OPENDIR, request, node, () -> {
+      if (!opensDirectories) {
+        throw new FileSystemException("node " + node, null, "Function not implemented");
+      }
       if (!fs.getattr(node).isDirectory()) {
         throw new FileSystemException("node " + node, null, "Not a directory");
       }
-      long handle = cursors.open(node);
-      FuseStructs.setHandle(fileInfo, handle);
       if (LiveFileSystem.isSnapshotView(node) && node != LiveFileSystem.SNAPSHOTS_NODE) {
         // A snapshot's directory never changes: the kernel can keep its listing.
         FuseStructs.setCacheListing(fileInfo);
       }
-      if (fuse.fuse_reply_open(request, fileInfo) != 0) {
-        cursors.close(handle);
-      }
+      fuse.fuse_reply_open(request, fileInfo);
       return 0;
     });
   }
@@ -487,7 +507,7 @@ public final class FuseAdapter {
    * learn whether it is a directory.
    */
   private void readdir(Pointer request, long node, long size, long offset, Pointer fileInfo) {
-    guard(Operation.READDIR, request, node, () -> list(request, node, size, offset, fileInfo, false));
+    guard(Operation.READDIR, request, node, () -> list(request, node, size, offset, false));
   }
 
   /**
@@ -498,33 +518,34 @@ public final class FuseAdapter {
    * names of that directory keep being looked up (READDIRPLUS_AUTO).
    */
   private void readdirplus(Pointer request, long node, long size, long offset, Pointer fileInfo) {
-    guard(Operation.READDIRPLUS, request, node, () -> list(request, node, size, offset, fileInfo, true));
+    guard(Operation.READDIRPLUS, request, node, () -> list(request, node, size, offset, true));
   }
 
-  private long list(Pointer request, long node, long size, long offset, Pointer fileInfo, boolean plus)
+  private long list(Pointer request, long node, long size, long offset, boolean plus)
       throws IOException {
-    DirectoryCursors.Cursor cursor = cursors.get(FuseStructs.handle(fileInfo));
+    DirectoryCursors.Cursor cursor = cursors.forOffset(node, offset);
     Entries entries = new Entries(request, node, scratch.get(), Math.min(size, MAX_IO), plus);
-    long next = offset;
+    long next = DirectoryCursors.position(offset);
     if (next == 0) {
       Inode dir = fs.getattr(node);
       long parent = dir.parent() != 0 ? dir.parent() : node;
-      if (!entries.addNameOnly(DOT, node, Mode.S_IFDIR, 1) || !entries.addNameOnly(DOT_DOT, parent, Mode.S_IFDIR, 2)) {
+      if (!entries.addNameOnly(DOT, node, Mode.S_IFDIR, cursor.offset(1))
+          || !entries.addNameOnly(DOT_DOT, parent, Mode.S_IFDIR, cursor.offset(2))) {
         return entries.reply();
       }
       next = 2;
     }
-    Name after = cursor.positionFor(next, (from, limit) -> fs.list(cursor.directory(), from, limit));
+    Name after = cursor.after(next, (from, limit) -> fs.list(node, from, limit));
     // readdirplus looks up what it lists: no more than a reply can hold (an entry takes 160 bytes or more).
     int pageSize = plus ? (int) (entries.capacity / PLUS_ENTRY_MIN) + 1 : READDIR_PAGE;
     while (true) {
       int listed;
       if (plus) {
-        List<LiveFileSystem.Listed> page = fs.listLookedUp(cursor.directory(), after, pageSize);
+        List<LiveFileSystem.Listed> page = fs.listLookedUp(node, after, pageSize);
         listed = page.size();
         for (int i = 0; i < listed; i++) {
           LiveFileSystem.Listed e = page.get(i);
-          if (!entries.addLookedUp(e, next + 1)) {
+          if (!entries.addLookedUp(e, cursor.offset(next + 1))) {
             page.subList(i, listed).forEach(unsent -> fs.forget(unsent.inode().number(), 1));
             return entries.reply();
           }
@@ -533,10 +554,10 @@ public final class FuseAdapter {
           after = e.name();
         }
       } else {
-        List<DirEntry> page = fs.list(cursor.directory(), after, pageSize);
+        List<DirEntry> page = fs.list(node, after, pageSize);
         listed = page.size();
         for (DirEntry e : page) {
-          if (!entries.addNameOnly(terminated(e.name().bytes()), e.inode(), e.type(), next + 1)) {
+          if (!entries.addNameOnly(terminated(e.name().bytes()), e.inode(), e.type(), cursor.offset(next + 1))) {
             return entries.reply();
           }
           next++;
@@ -615,11 +636,9 @@ public final class FuseAdapter {
     }
   }
 
+  /** Only from a kernel that asks opendir: listings are not tied to open directories (see DirectoryCursors). */
   private void releasedir(Pointer request, long node, Pointer fileInfo) {
-    guard(Operation.RELEASEDIR, request, node, () -> {
-      cursors.close(FuseStructs.handle(fileInfo));
-      return ok(request);
-    });
+    guard(Operation.RELEASEDIR, request, node, () -> ok(request));
   }
 
   // ---------------------------------------------------------------- files

@@ -36,12 +36,15 @@ public final class FuseMount {
       "subtype=dedupfs");
 
   private final LibFuse fuse;
+  /** Told before the session is destroyed, so that it sends the kernel nothing after. */
+  private final FuseAdapter adapter;
   private final Pointer session;
   private final Path mountpoint;
   private final CompletableFuture<Void> ended = new CompletableFuture<>();
 
-  private FuseMount(LibFuse fuse, Pointer session, Path mountpoint) {
+  private FuseMount(LibFuse fuse, FuseAdapter adapter, Pointer session, Path mountpoint) {
     this.fuse = fuse;
+    this.adapter = adapter;
     this.session = session;
     this.mountpoint = mountpoint;
   }
@@ -78,10 +81,11 @@ public final class FuseMount {
     }
     adapter.servedBy(session);
     if (fuse.fuse_session_mount(session, terminated(mountpoint.toString())) != 0) {
+      adapter.servedBy(null);
       fuse.fuse_session_destroy(session);
       throw new IOException("could not mount at " + mountpoint + " (libfuse's message is above or in the log)");
     }
-    FuseMount mount = new FuseMount(fuse, session, mountpoint);
+    FuseMount mount = new FuseMount(fuse, adapter, session, mountpoint);
     mount.serve(threads);
     try {
       CompletableFuture.anyOf(adapter.initialized(), mount.ended).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -144,6 +148,7 @@ public final class FuseMount {
             libc.free(mem);
           }
           if (running.decrementAndGet() == 0) {
+            adapter.servedBy(null);
             fuse.fuse_session_unmount(session);
             fuse.fuse_session_destroy(session);
             ended.complete(null);

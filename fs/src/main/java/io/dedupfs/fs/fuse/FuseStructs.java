@@ -202,6 +202,7 @@ final class FuseStructs {
 
   static final int CONN_MAX_WRITE = 8;
   static final int CONN_MAX_READ = 12;
+  static final int CONN_CAPABLE = 20;
   static final int CONN_WANT = 24;
 
   // ---------------------------------------------------------------- struct fuse_forget_data

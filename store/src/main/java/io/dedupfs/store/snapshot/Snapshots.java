@@ -54,6 +54,7 @@ public final class Snapshots {
   /** Threads waiting to take a snapshot. */
   private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
   private final List<Runnable> deletionListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private Snapshots(ChunkIndex index, Namespace namespace, IngestPipeline pipeline, PendingWrites pending,
       SnapshotRecords records, ChunkIdScheme chunkIds) {
@@ -82,11 +83,14 @@ public final class Snapshots {
    * @throws FileAlreadyExistsException if a snapshot has that name
    */
   public SnapshotRecord create(Name name) throws IOException, InterruptedException {
+    SnapshotRecord created;
     waiting.incrementAndGet();
     synchronized (this) {
       waiting.decrementAndGet();
-      return createExclusively(name);
+      created = createExclusively(name);
     }
+    changeListeners.forEach(Runnable::run);
+    return created;
   }
 
   /** Whether a snapshot is waiting to be taken: a background collection gives way to it. */
@@ -162,6 +166,7 @@ public final class Snapshots {
     }
     // Outside the lock: a listener may start a collection, which takes it.
     deletionListeners.forEach(Runnable::run);
+    changeListeners.forEach(Runnable::run);
   }
 
   /** Runs {@code listener} after each deletion (the mounted process collects in the background). */
@@ -169,17 +174,25 @@ public final class Snapshots {
     deletionListeners.add(listener);
   }
 
+  /** Runs {@code listener} after each creation, deletion and rename (the kernel keeps the list's listing). */
+  public void whenChanged(Runnable listener) {
+    changeListeners.add(listener);
+  }
+
   /**
    * @throws NoSuchFileException if no snapshot is named {@code from}
    * @throws FileAlreadyExistsException if one is named {@code to}
    */
-  public synchronized void rename(Name from, Name to) throws IOException {
-    SnapshotRecord r = get(from);
-    if (from.equals(to)) {
-      return;
+  public void rename(Name from, Name to) throws IOException {
+    synchronized (this) {
+      SnapshotRecord r = get(from);
+      if (from.equals(to)) {
+        return;
+      }
+      requireFree(to);
+      records.write(r.renamed(to));
     }
-    requireFree(to);
-    records.write(r.renamed(to));
+    changeListeners.forEach(Runnable::run);
   }
 
   private void requireFree(Name name) throws FileAlreadyExistsException {
