@@ -62,7 +62,6 @@ public final class ChunkIndex implements AutoCloseable {
 
   private final Env<ByteBuffer> env;
   private final Path dir;
-  private final long mapSize;
   private final Map<Table, Dbi<ByteBuffer>> tables = new EnumMap<>(Table.class);
   private final IndexSealing sealing;
   /**
@@ -75,10 +74,9 @@ public final class ChunkIndex implements AutoCloseable {
   /** True once a write transaction committed since the index was opened. */
   private volatile boolean written;
 
-  private ChunkIndex(Env<ByteBuffer> env, Path dir, long mapSize, IndexSealing sealing) {
+  private ChunkIndex(Env<ByteBuffer> env, Path dir, IndexSealing sealing) {
     this.env = env;
     this.dir = dir;
-    this.mapSize = mapSize;
     this.sealing = sealing;
     for (Table t : Table.values()) {
       tables.put(t, env.openDbi(t.dbName, DbiFlags.MDB_CREATE));
@@ -227,7 +225,7 @@ public final class ChunkIndex implements AutoCloseable {
     try {
       Env<ByteBuffer> env = environment(dir, mapSize);
       ExtractedLibrary.deleteLoaded();
-      return new ChunkIndex(env, dir, mapSize, sealing);
+      return new ChunkIndex(env, dir, sealing);
     } catch (LmdbException e) {
       throw LmdbFailures.translate(e, "open " + dir);
     }
@@ -514,7 +512,7 @@ public final class ChunkIndex implements AutoCloseable {
   }
 
   /** As {@link #closeCompacting()}, compacting when {@code when} holds for the footprint. */
-  public Optional<IndexFootprint> closeCompacting(Predicate<IndexFootprint> when) throws IOException {
+  Optional<IndexFootprint> closeCompacting(Predicate<IndexFootprint> when) throws IOException {
     return closeCompacting(when, COMPACT_TXN_BYTES);
   }
 
@@ -529,7 +527,7 @@ public final class ChunkIndex implements AutoCloseable {
         if (written && !rebuilding()) {
           IndexFootprint f = footprint();
           if (when.test(f)) {
-            CompactCopy.write(env, tables, copy, txnBytes, target -> environment(target, mapSize));
+            CompactCopy.write(env, tables, copy, txnBytes);
             before = f;
           }
         }

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import org.lmdbjava.Cursor;
 import org.lmdbjava.Dbi;
 import org.lmdbjava.DbiFlags;
@@ -25,12 +24,12 @@ final class CompactCopy {
 
   /**
    * Writes every entry of every table of {@code env} into a new environment in {@code copy}
-   * (opened with {@code environments}), about {@code txnBytes} of keys and values per write
-   * transaction, checks the counts and syncs it. A table this dedupfs does not know stops it: the
-   * copy would lose it.
+   * (opened as the index is, with the same map size), about {@code txnBytes} of keys and values per
+   * write transaction, checks the counts and syncs it. A table this dedupfs does not know stops it:
+   * the copy would lose it.
    */
-  static void write(Env<ByteBuffer> env, Map<Table, Dbi<ByteBuffer>> tables, Path copy, long txnBytes,
-      Function<Path, Env<ByteBuffer>> environments) throws IOException {
+  static void write(Env<ByteBuffer> env, Map<Table, Dbi<ByteBuffer>> tables, Path copy, long txnBytes)
+      throws IOException {
     FileTrees.delete(copy);
     Files.createDirectories(copy);
     List<byte[]> names = env.getDbiNames();
@@ -40,7 +39,8 @@ final class CompactCopy {
         throw new StoreException("the index holds a table this dedupfs does not know: " + s);
       }
     }
-    try (Env<ByteBuffer> target = environments.apply(copy); Txn<ByteBuffer> source = env.txnRead()) {
+    try (Env<ByteBuffer> target = ChunkIndex.environment(copy, env.info().mapSize);
+        Txn<ByteBuffer> source = env.txnRead()) {
       for (Table t : Table.values()) {
         Dbi<ByteBuffer> from = tables.get(t);
         Dbi<ByteBuffer> to = target.openDbi(t.dbName, DbiFlags.MDB_CREATE);
