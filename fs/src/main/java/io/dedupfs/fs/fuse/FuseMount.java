@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import jnr.constants.platform.Errno;
+import jnr.constants.platform.Fcntl;
+import jnr.constants.platform.OpenFlags;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -23,6 +25,7 @@ import org.slf4j.LoggerFactory;
  * A live FUSE mount of a {@link FuseAdapter} through libfuse 3's low-level session. Requests are
  * read from the kernel and served by Java threads of this class's own: libfuse's loops would
  * call into Java from native threads, which jffi attaches to the JVM anew for every request.
+ * Between requests a thread first asks again without sleeping ({@link RequestReceiver}).
  * The mount lives until it is unmounted, whether by {@link #unmount()}, {@code fusermount -u},
  * {@code umount} or a signal (the JVM's shutdown hook calls unmount).
  */
@@ -34,6 +37,10 @@ public final class FuseMount {
    */
   static final List<String> BASE_OPTIONS = List.of("default_permissions", "max_read=" + FuseAdapter.MAX_IO,
       "subtype=dedupfs");
+
+  /** struct pollfd: int fd, short events, short revents. */
+  private static final int POLLFD_SIZE = 8;
+  private static final short POLLIN = 1;
 
   private final LibFuse fuse;
   /** Told before the session is destroyed, so that it sends the kernel nothing after. */
@@ -135,11 +142,14 @@ public final class FuseMount {
     AtomicInteger running = new AtomicInteger(threads);
     LibFuse.LibC libc = LibFuse.LibC.load();
     Runtime runtime = Runtime.getSystemRuntime();
+    int fd = fuse.fuse_session_fd(session);
+    // Reads that find no request return EAGAIN instead of sleeping: see RequestReceiver.
+    libc.fcntl(fd, Fcntl.F_SETFL.intValue(), libc.fcntl(fd, Fcntl.F_GETFL.intValue(), 0) | OpenFlags.O_NONBLOCK.intValue());
     for (int i = 0; i < threads; i++) {
       Thread t = new Thread(() -> {
         Pointer buf = Memory.allocateDirect(runtime, FuseStructs.BUF_SIZE, true);
         try {
-          receiveAndProcess(buf);
+          receiveAndProcess(buf, receiver(libc, runtime, fd, buf));
         } catch (Throwable e) {
           LOG.error("a FUSE request thread failed", e);
         } finally {
@@ -159,12 +169,31 @@ public final class FuseMount {
     }
   }
 
-  private void receiveAndProcess(Pointer buf) {
+  /** A receiver of requests into {@code buf}, which sleeps in poll(2) on the session's descriptor {@code fd}. */
+  private RequestReceiver receiver(LibFuse.LibC libc, Runtime runtime, int fd, Pointer buf) {
+    Pointer pollFd = Memory.allocateDirect(runtime, POLLFD_SIZE, true);
+    pollFd.putInt(0, fd);
+    pollFd.putShort(Integer.BYTES, POLLIN);
+    RequestReceiver.Device device = new RequestReceiver.Device() {
+      @Override
+      public int tryReceive() {
+        return fuse.fuse_session_receive_buf(session, buf);
+      }
+
+      @Override
+      public void awaitReadable() {
+        // Its result does not matter: the next read tells whether a request came, EINTR included.
+        libc.poll(pollFd, 1, -1);
+      }
+    };
+    return new RequestReceiver(device, System::nanoTime, -Errno.EAGAIN.intValue());
+  }
+
+  private void receiveAndProcess(Pointer buf, RequestReceiver receiver) {
     int interrupted = -Errno.EINTR.intValue();
-    int again = -Errno.EAGAIN.intValue();
     while (true) {
-      int received = fuse.fuse_session_receive_buf(session, buf);
-      if (received == interrupted || received == again) {
+      int received = receiver.receive();
+      if (received == interrupted) {
         continue;
       }
       if (received <= 0) {
@@ -176,6 +205,7 @@ public final class FuseMount {
         return;
       }
       fuse.fuse_session_process_buf(session, buf);
+      receiver.served();
     }
   }
 

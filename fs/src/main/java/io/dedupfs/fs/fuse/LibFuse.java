@@ -35,6 +35,9 @@ public interface LibFuse {
 
   void fuse_session_exit(Pointer session);
 
+  /** The session's {@code /dev/fuse} descriptor. */
+  int fuse_session_fd(Pointer session);
+
   void fuse_session_unmount(Pointer session);
 
   void fuse_session_destroy(Pointer session);
@@ -74,12 +77,18 @@ public interface LibFuse {
   long fuse_add_direntry_plus(Pointer request, Pointer buf, @size_t long bufsize, @In byte[] name, Pointer entry,
       long nextOffset);
 
-  /** Frees what libfuse allocated for a request buffer (libc's free). */
+  /** What of libc the request threads use. */
   interface LibC {
     static LibC load() {
       return LibraryLoader.create(LibC.class).failImmediately().load("c");
     }
 
+    /** Frees what libfuse allocated for a request buffer. */
     void free(Pointer memory);
+
+    int fcntl(int fd, int command, int argument);
+
+    /** {@code fds}: an array of struct pollfd (int fd, short events, short revents). */
+    int poll(Pointer fds, long count, int timeoutMillis);
   }
 }
