@@ -273,10 +273,15 @@ class SnapshotIT {
     // The kernel keeps the listing it just read; a deletion it did not see (not the newest: the
     // directory's mtime stays) must still show at once.
     assertEquals("by-mkdir-1\nby-mkdir-2\nmounted-cli\n", sh("ls '" + snapshots + "'"), "ls MOUNT/.snapshots after mkdir");
+    // So are its attributes, for a second: nlink is 2 and one per snapshot.
+    String links = "stat -c %h '" + snapshots + "'";
+    assertEquals("5\n", sh(links), "nlink of MOUNT/.snapshots with 3 snapshots");
     cli("snapshot", "delete", repo, "by-mkdir-1");
+    assertEquals("4\n", sh(links), "nlink of MOUNT/.snapshots after snapshot delete (mounted)");
     assertEquals("by-mkdir-2\nmounted-cli\n", sh("ls '" + snapshots + "'"), "ls MOUNT/.snapshots after snapshot delete (mounted)");
     cli("snapshot", "delete", repo, "by-mkdir-2");
     assertEquals("mounted-cli\n", sh("ls '" + snapshots + "'"), "ls MOUNT/.snapshots after another snapshot delete (mounted)");
+    assertEquals("3\n", sh(links), "nlink of MOUNT/.snapshots after another snapshot delete (mounted)");
     assertFails(1, "snapshot", "create", repo, "mounted-cli");
 
     m.unmount();
