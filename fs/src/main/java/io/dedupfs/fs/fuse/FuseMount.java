@@ -12,9 +12,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import jnr.constants.platform.Errno;
 import jnr.constants.platform.Fcntl;
 import jnr.constants.platform.OpenFlags;
+import jnr.ffi.LastError;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -41,6 +43,7 @@ public final class FuseMount {
   /** struct pollfd: int fd, short events, short revents. */
   private static final int POLLFD_SIZE = 8;
   private static final short POLLIN = 1;
+  private static final long POLL_FAILED_PAUSE_NANOS = 10_000_000;
 
   private final LibFuse fuse;
   /** Told before the session is destroyed, so that it sends the kernel nothing after. */
@@ -144,7 +147,10 @@ public final class FuseMount {
     Runtime runtime = Runtime.getSystemRuntime();
     int fd = fuse.fuse_session_fd(session);
     // Reads that find no request return EAGAIN instead of sleeping: see RequestReceiver.
-    libc.fcntl(fd, Fcntl.F_SETFL.intValue(), libc.fcntl(fd, Fcntl.F_GETFL.intValue(), 0) | OpenFlags.O_NONBLOCK.intValue());
+    int flags = libc.fcntl(fd, Fcntl.F_GETFL.intValue(), 0);
+    if (flags < 0 || libc.fcntl(fd, Fcntl.F_SETFL.intValue(), flags | OpenFlags.O_NONBLOCK.intValue()) < 0) {
+      LOG.warn("could not make /dev/fuse non-blocking: each request will wake a sleeping thread");
+    }
     for (int i = 0; i < threads; i++) {
       Thread t = new Thread(() -> {
         Pointer buf = Memory.allocateDirect(runtime, FuseStructs.BUF_SIZE, true);
@@ -182,9 +188,18 @@ public final class FuseMount {
 
       @Override
       public void awaitReadable() {
-        // Its result does not matter: the next read tells whether a request came, EINTR included.
-        libc.poll(pollFd, 1, -1);
+        // Woken, interrupted or not, the next read tells whether a request came. A poll that
+        // fails for another reason would fail again at once: pause, so as not to spin on it.
+        if (libc.poll(pollFd, 1, -1) < 0 && LastError.getLastError(runtime) != Errno.EINTR.intValue()) {
+          if (!pollFailed) {
+            pollFailed = true;
+            LOG.error("poll(2) on /dev/fuse failed: errno {}; waiting 10 ms between reads", LastError.getLastError(runtime));
+          }
+          LockSupport.parkNanos(POLL_FAILED_PAUSE_NANOS);
+        }
       }
+
+      private boolean pollFailed;
     };
     return new RequestReceiver(device, System::nanoTime, -Errno.EAGAIN.intValue());
   }
@@ -194,6 +209,7 @@ public final class FuseMount {
     while (true) {
       int received = receiver.receive();
       if (received == interrupted) {
+        // A read that does not wait is not interrupted today; should the kernel ever do it, read again.
         continue;
       }
       if (received <= 0) {

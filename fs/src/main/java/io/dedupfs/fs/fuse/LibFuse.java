@@ -3,6 +3,7 @@ package io.dedupfs.fs.fuse;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.SaveError;
 import jnr.ffi.types.size_t;
 
 /**
@@ -89,6 +90,7 @@ public interface LibFuse {
     int fcntl(int fd, int command, int argument);
 
     /** {@code fds}: an array of struct pollfd (int fd, short events, short revents). */
+    @SaveError
     int poll(Pointer fds, long count, int timeoutMillis);
   }
 }

@@ -10,10 +10,15 @@ import java.util.function.LongSupplier;
  * the previous one is answered, a few microseconds later. A thread that sleeps in read(2) between
  * them has to be woken for each one, and when its CPU went idle meanwhile that wake-up is an
  * interrupt to another CPU, which on a virtual machine costs more than serving the request (this
- * one's idle vCPUs halt at once). {@code rsync -a} of 78,579 kernel source files, per request
- * thread on 2 cores: 47.3 / 50.6 s sleeping, 30.0 / 32.9 s asking for 50 µs first (the
- * filesystem's CPU time 33.5 / 34.5 s against 34.8 / 37.9 s); 5 µs was too short (41.6 / 44.7 s).
- * An idle mount costs nothing more: after 50 µs without a request the thread sleeps as before.
+ * one's idle vCPUs halt at once). {@code rsync -a} of 78,579 kernel source files into a mount
+ * with one request thread, 2 cores, 3 alternating runs each: 44.4 / 46.2 / 48.3 s sleeping, 32.7 /
+ * 33.8 / 33.4 s asking for 50 µs first (the filesystem's CPU time 32.5 / 31.9 / 34.2 s against
+ * 37.2 / 38.3 / 37.8 s). Windows tried, 2 runs each: 5 µs 41.6 / 44.7 s, 20 µs 30.8 / 30.6 s,
+ * 200 µs 30.6 / 32.6 s; 50 µs leaves a margin. An idle mount costs nothing more: after 50 µs
+ * without a request the thread sleeps as before.
+ *
+ * <p>Meant for one request thread: with several, each would spin, and a request would wake every
+ * thread sleeping in poll(2), not one as a blocking read does.
  */
 final class RequestReceiver {
   /** How long after a request the thread asks again rather than sleeps. */

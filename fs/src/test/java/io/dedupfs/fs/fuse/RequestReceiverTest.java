@@ -92,11 +92,12 @@ class RequestReceiverTest {
   @Test
   void unmountAndErrorsAreReturnedAsTheyCame() {
     ScriptedDevice device = new ScriptedDevice(1);
-    device.reads.addAll(List.of(0, -4, -19));
+    device.reads.addAll(List.of(0, -4, -103));
     RequestReceiver receiver = new RequestReceiver(device, () -> device.now, AGAIN);
 
     assertEquals(0, receiver.receive());
     assertEquals(-4, receiver.receive());
-    assertEquals(-19, receiver.receive());
+    assertEquals(-103, receiver.receive());
+    assertEquals(List.of("read 0", "read -4", "read -103"), device.calls);
   }
 }
