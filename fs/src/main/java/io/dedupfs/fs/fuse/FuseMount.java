@@ -186,20 +186,25 @@ public final class FuseMount {
         return fuse.fuse_session_receive_buf(session, buf);
       }
 
+      private boolean pollFailed;
+
       @Override
       public void awaitReadable() {
         // Woken, interrupted or not, the next read tells whether a request came. A poll that
         // fails for another reason would fail again at once: pause, so as not to spin on it.
-        if (libc.poll(pollFd, 1, -1) < 0 && LastError.getLastError(runtime) != Errno.EINTR.intValue()) {
-          if (!pollFailed) {
-            pollFailed = true;
-            LOG.error("poll(2) on /dev/fuse failed: errno {}; waiting 10 ms between reads", LastError.getLastError(runtime));
-          }
-          LockSupport.parkNanos(POLL_FAILED_PAUSE_NANOS);
+        if (libc.poll(pollFd, 1, -1) >= 0) {
+          return;
         }
+        int errno = LastError.getLastError(runtime);
+        if (errno == Errno.EINTR.intValue()) {
+          return;
+        }
+        if (!pollFailed) {
+          pollFailed = true;
+          LOG.error("poll(2) on /dev/fuse failed: errno {}; waiting 10 ms between reads", errno);
+        }
+        LockSupport.parkNanos(POLL_FAILED_PAUSE_NANOS);
       }
-
-      private boolean pollFailed;
     };
     return new RequestReceiver(device, System::nanoTime, -Errno.EAGAIN.intValue());
   }
