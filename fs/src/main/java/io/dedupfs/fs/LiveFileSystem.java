@@ -104,7 +104,7 @@ public final class LiveFileSystem implements AutoCloseable {
     if (isSnapshotView(parent)) {
       return snapshotTree.lookup(parent, name);
     }
-    return namespace.lookup(parent, name).map(files::view);
+    return files.shownAll(() -> namespace.lookup(parent, name).map(List::of).orElse(List.of())).stream().findFirst();
   }
 
   /** The kernel dropped {@code lookups} references to {@code node}. */
@@ -115,7 +115,7 @@ public final class LiveFileSystem implements AutoCloseable {
   }
 
   public Inode getattr(long node) throws IOException {
-    return isSnapshotView(node) ? snapshotTree.getattr(node) : files.view(namespace.getattr(node));
+    return isSnapshotView(node) ? snapshotTree.getattr(node) : files.shown(() -> namespace.getattr(node));
   }
 
   public byte[] readlink(long node) throws IOException {
@@ -169,7 +169,8 @@ public final class LiveFileSystem implements AutoCloseable {
   public Inode link(long node, long newParent, Name newName) throws IOException {
     requireWritable(node);
     requireCreatable(newParent, newName);
-    return files.view(namespace.link(node, newParent, newName));
+    namespace.link(node, newParent, newName);
+    return getattr(node);
   }
 
   /**
@@ -206,10 +207,10 @@ public final class LiveFileSystem implements AutoCloseable {
       return snapshotTree.listLookedUp(directory, after, limit);
     }
     List<DirEntry> page = namespace.list(directory, after, limit);
-    List<Inode> inodes = namespace.getattr(page);
+    List<Inode> inodes = files.shownAll(() -> namespace.getattr(page));
     List<Listed> out = new ArrayList<>(page.size());
     for (int i = 0; i < page.size(); i++) {
-      out.add(new Listed(page.get(i).name(), files.view(inodes.get(i))));
+      out.add(new Listed(page.get(i).name(), inodes.get(i)));
     }
     return out;
   }
@@ -260,11 +261,13 @@ public final class LiveFileSystem implements AutoCloseable {
     if (isSnapshotView(node)) {
       return snapshotTree.open(node, forWriting);
     }
-    Inode inode = namespace.getattr(node);
-    if (inode.isDirectory()) {
-      throw new FileSystemException("inode " + node, null, "Is a directory");
-    }
-    return files.open(inode);
+    return files.open(() -> {
+      Inode inode = namespace.getattr(node);
+      if (inode.isDirectory()) {
+        throw new FileSystemException("inode " + node, null, "Is a directory");
+      }
+      return inode;
+    });
   }
 
   /** A new regular file, open. */
@@ -273,7 +276,7 @@ public final class LiveFileSystem implements AutoCloseable {
   /** Creates a regular file and opens it. */
   public Created create(long parent, Name name, int permissions, Caller caller) throws IOException {
     Inode inode = mknod(parent, name, Mode.S_IFREG | (permissions & Mode.PERMISSIONS), 0, caller);
-    return new Created(inode, files.open(inode));
+    return new Created(inode, files.open(() -> inode));
   }
 
   /** Reads into {@code dst} at {@code offset}; a file's own pending writes are committed first, so they read back. */
@@ -323,6 +326,14 @@ public final class LiveFileSystem implements AutoCloseable {
       files.writer(handle).truncate(requireSize(size));
       return;
     }
+    files.withWriter(() -> regularFile(node), w -> {
+      w.truncate(requireSize(size));
+      return null;
+    });
+  }
+
+  /** The committed attributes of {@code node}, which truncate(2) by path needs to be a regular file. */
+  private Inode regularFile(long node) throws IOException {
     Inode file = namespace.getattr(node);
     if (file.isDirectory()) {
       throw new FileSystemException("inode " + node, null, "Is a directory");
@@ -330,10 +341,7 @@ public final class LiveFileSystem implements AutoCloseable {
     if (file.type() != Mode.S_IFREG) {
       throw new FileSystemException("inode " + node, null, "Invalid argument");
     }
-    files.withWriter(file, w -> {
-      w.truncate(requireSize(size));
-      return null;
-    });
+    return file;
   }
 
   /** fallocate(2) in its default mode: the file grows to cover the range; the new bytes read as zeros. */

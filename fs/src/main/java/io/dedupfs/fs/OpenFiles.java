@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +41,8 @@ final class OpenFiles {
   private final Map<Long, Entry> writers = new HashMap<>();
   private final Map<Long, Long> handles = new HashMap<>();
   private final AtomicLong nextHandle = new AtomicLong(1);
+  /** Writers retired so far: a read of the index during which none retired is current for every inode without one. */
+  private long retirements;
 
   OpenFiles(Namespace namespace, IngestPipeline pipeline) {
     this.namespace = namespace;
@@ -52,14 +55,17 @@ final class OpenFiles {
     return writers.containsKey(inode);
   }
 
-  /** A new handle on {@code committed}, an inode as the namespace has it now. */
-  long open(Inode committed) {
-    acquire(committed);
-    long handle = nextHandle.getAndIncrement();
-    synchronized (this) {
+  /**
+   * A new handle on the inode {@code read} gives (which may check it and throw), read as the
+   * namespace has it now.
+   */
+  long open(CommittedRead<Inode> read) throws IOException {
+    return consistently(read, committed -> {
+      acquire(committed);
+      long handle = nextHandle.getAndIncrement();
       handles.put(handle, committed.number());
-    }
-    return handle;
+      return handle;
+    });
   }
 
   /** The inode a handle is open on. */
@@ -86,13 +92,23 @@ final class OpenFiles {
     unuse(inode);
   }
 
-  /** Runs {@code action} with the writer of {@code committed}, making one if the inode has none. */
-  <T> T withWriter(Inode committed, WriterAction<T> action) throws IOException, InterruptedException {
-    FileWriter writer = acquire(committed);
+  /**
+   * Runs {@code action} with the writer of the inode {@code read} gives (which may check it and
+   * throw), making one if the inode has none.
+   */
+  <T> T withWriter(CommittedRead<Inode> read, WriterAction<T> action) throws IOException, InterruptedException {
+    long inode = consistently(read, committed -> {
+      acquire(committed);
+      return committed.number();
+    });
+    FileWriter writer;
+    synchronized (this) {
+      writer = writers.get(inode).writer;
+    }
     try {
       return action.run(writer);
     } finally {
-      unuse(committed.number());
+      unuse(inode);
     }
   }
 
@@ -120,13 +136,51 @@ final class OpenFiles {
     T run(FileWriter writer) throws IOException, InterruptedException;
   }
 
-  /** The attributes of {@code committed} as its writer sees them, if it has one (pending size and mtime). */
-  Inode view(Inode committed) {
-    Entry e;
-    synchronized (this) {
-      e = writers.get(committed.number());
+  /** Reads the index for what a writer may be about to change: the attributes of inodes. */
+  interface CommittedRead<T> {
+    T read() throws IOException;
+  }
+
+  /** The attributes of the inode {@code read} gives, as its writer, if it has one, sees them (pending size and mtime). */
+  Inode shown(CommittedRead<Inode> read) throws IOException {
+    return shownAll(() -> List.of(read.read())).get(0);
+  }
+
+  /** The attributes of the inodes {@code read} gives, each as its writer, if it has one, sees them. */
+  List<Inode> shownAll(CommittedRead<List<Inode>> read) throws IOException {
+    List<Entry> theirs = new ArrayList<>();
+    List<Inode> committed = consistently(read, inodes -> {
+      inodes.forEach(i -> theirs.add(writers.get(i.number())));
+      return inodes;
+    });
+    List<Inode> out = new ArrayList<>(committed.size());
+    for (int i = 0; i < committed.size(); i++) {
+      Entry e = theirs.get(i);
+      out.add(e == null ? committed.get(i) : e.writer.view(committed.get(i)));
     }
-    return e == null ? committed : e.writer.view(committed);
+    return out;
+  }
+
+  /**
+   * Runs {@code read}, then {@code use} on what it read, under this lock, once no writer retired
+   * while it read. A writer retires just after its last commit lands, so a read that overlapped a
+   * retirement may hold the state from before that commit with no writer left to show what it
+   * lacks: a file short of its last writes, which the kernel would then cache, append after, or
+   * build a new writer on. Such a read is repeated; beside one read, retirements are rare.
+   */
+  private <T, R> R consistently(CommittedRead<T> read, Function<T, R> use) throws IOException {
+    while (true) {
+      long before;
+      synchronized (this) {
+        before = retirements;
+      }
+      T committed = read.read();
+      synchronized (this) {
+        if (retirements == before) {
+          return use.apply(committed);
+        }
+      }
+    }
   }
 
   /** Every writer alive now. */
@@ -137,8 +191,8 @@ final class OpenFiles {
   }
 
   /**
-   * The writer of an inode, made from its committed state (which the caller has just read) if it
-   * has none: an existing writer knows better, since it may hold writes not committed yet.
+   * The writer of an inode, made from its committed state (read {@link #consistently}) if it has
+   * none: an existing writer knows better, since it may hold writes not committed yet.
    */
   private synchronized FileWriter acquire(Inode committed) {
     Entry e = writers.computeIfAbsent(committed.number(),
@@ -183,6 +237,7 @@ final class OpenFiles {
         return;
       }
       writers.remove(inode);
+      retirements++;
     }
     // Only now, with the inode no longer open: an unlink from here on deletes it itself.
     try {
