@@ -32,17 +32,20 @@ final class FilesystemProcess {
   private final Path repository;
   private final Path mountpoint;
   private final long memory;
+  /** Whether requests may come over io_uring (mount's --no-io-uring not given). */
+  private final boolean ioUring;
   private final List<String> fuseOptions;
   /** The passphrase of an encrypted repository, or null. */
   private final char[] passphrase;
   /** The --log-level given to mount, or null. */
   private final LogLevel logLevel;
 
-  FilesystemProcess(Path repository, Path mountpoint, long memory, List<String> fuseOptions, char[] passphrase,
-      LogLevel logLevel) {
+  FilesystemProcess(Path repository, Path mountpoint, long memory, boolean ioUring, List<String> fuseOptions,
+      char[] passphrase, LogLevel logLevel) {
     this.repository = repository;
     this.mountpoint = mountpoint;
     this.memory = memory;
+    this.ioUring = ioUring;
     this.fuseOptions = fuseOptions;
     this.passphrase = passphrase;
     this.logLevel = logLevel;
@@ -114,6 +117,9 @@ final class FilesystemProcess {
         "--foreground", "--report-ready", "--log-file", Locations.logOf(repository).toString()));
     if (passphrase != null) {
       cmd.add("--passphrase-stdin");
+    }
+    if (!ioUring) {
+      cmd.add("--no-io-uring");
     }
     for (String option : fuseOptions) {
       cmd.add("-o");

@@ -91,6 +91,10 @@ final class MountCommand implements Callable<Integer> {
   @Option(names = "--foreground", description = "Serve from this process until unmounted, logging to stderr (journald's under systemd).")
   boolean foreground;
 
+  @Option(names = "--no-io-uring", description = "Serve requests through /dev/fuse only. By default they come over io_uring"
+      + " where the kernel offers it (Linux 6.14+, fuse module parameter enable_uring, which root's mounts turn on).")
+  boolean noIoUring;
+
   @Option(names = "-o", paramLabel = "FUSE_OPTION", split = ",", description = "Extra FUSE mount options, e.g. -o ro.")
   List<String> fuseOptions = new ArrayList<>();
 
@@ -121,7 +125,7 @@ final class MountCommand implements Callable<Integer> {
     if (!foreground) {
       // Asked here, where the terminal is; the filesystem process gets it through a pipe.
       char[] key = Repository.configOf(repo).encrypted() ? passphrase.existing(repo).passphrase() : null;
-      long pid = new FilesystemProcess(repo, mnt, memory, fuseOptions, key, Main.of(spec).logLevel).start();
+      long pid = new FilesystemProcess(repo, mnt, memory, !noIoUring, fuseOptions, key, Main.of(spec).logLevel).start();
       Notes.print(spec, "mounted " + repo + " at " + mnt + " (process " + pid + ", log " + Locations.logOf(repo) + ")");
       return 0;
     }
@@ -211,7 +215,7 @@ final class MountCommand implements Callable<Integer> {
                 () -> new Repairer(repository, namespace, fs.snapshots(), pipeline, fs::commitAll, chunks, GcSettings.defaults(repo), Clock.systemUTC())));
         try (control; background) {
           FuseMount mount = FuseMount.mount(adapter, fuse, mnt, repo.toString(), isRoot(), libfuseOptions(),
-              REQUEST_THREADS, MOUNT_TIMEOUT);
+              REQUEST_THREADS, !noIoUring, MOUNT_TIMEOUT);
           Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // SIGTERM or SIGINT: unmount, then let the main thread commit everything before the JVM ends.
             mount.unmount();

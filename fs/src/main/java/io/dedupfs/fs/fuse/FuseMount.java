@@ -44,6 +44,8 @@ public final class FuseMount {
   private static final int POLLFD_SIZE = 8;
   private static final short POLLIN = 1;
   private static final long POLL_FAILED_PAUSE_NANOS = 10_000_000;
+  /** What libfuse reads the device into: the kernel refuses buffers shorter than max_write plus the headers. */
+  private static final int READ_BUFFER_SIZE = FuseAdapter.MAX_IO + 8192;
 
   private final LibFuse fuse;
   /** Told before the session is destroyed, so that it sends the kernel nothing after. */
@@ -62,10 +64,11 @@ public final class FuseMount {
   /**
    * Mounts and returns once the kernel has completed the handshake. {@code source} shows as the
    * mount's source in /proc/mounts (the repository path); {@code allowOther} lets every user in;
-   * {@code threads} serve requests at once.
+   * {@code threads} serve requests at once from /dev/fuse; with {@code ioUring}, so do the threads of
+   * a {@link FuseRing} where the kernel allows it (turning it on if this process may).
    */
   public static FuseMount mount(FuseAdapter adapter, LibFuse fuse, Path mountpoint, String source, boolean allowOther,
-      List<String> extraOptions, int threads, Duration timeout) throws IOException, InterruptedException {
+      List<String> extraOptions, int threads, boolean ioUring, Duration timeout) throws IOException, InterruptedException {
     if (!FuseStructs.layoutsHold()) {
       throw new IOException("dedupfs's FUSE binding knows the structures of x86-64 Linux only; this is "
           + System.getProperty("os.name") + " on " + System.getProperty("os.arch"));
@@ -96,7 +99,7 @@ public final class FuseMount {
       throw new IOException("could not mount at " + mountpoint + " (libfuse's message is above or in the log)");
     }
     FuseMount mount = new FuseMount(fuse, adapter, session, mountpoint);
-    mount.serve(threads);
+    mount.serve(threads, ioUring);
     try {
       CompletableFuture.anyOf(adapter.initialized(), mount.ended).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
@@ -137,12 +140,12 @@ public final class FuseMount {
   }
 
   /**
-   * Starts the threads that read requests and have libfuse dispatch them to the adapter. When the
-   * file system is unmounted each read fails with ENODEV; once the last thread ends the session
-   * is taken down.
+   * Starts the threads that read requests and have libfuse dispatch them to the adapter, and,
+   * where the kernel offers it, the threads of {@link FuseRing}. When the file system is
+   * unmounted each read fails with ENODEV and each ring entry with ENOTCONN; once the last thread
+   * ends the session is taken down.
    */
-  private void serve(int threads) {
-    AtomicInteger running = new AtomicInteger(threads);
+  private void serve(int threads, boolean ioUring) {
     LibFuse.LibC libc = LibFuse.LibC.load();
     Runtime runtime = Runtime.getSystemRuntime();
     int fd = fuse.fuse_session_fd(session);
@@ -151,39 +154,86 @@ public final class FuseMount {
     if (flags < 0 || libc.fcntl(fd, Fcntl.F_SETFL.intValue(), flags | OpenFlags.O_NONBLOCK.intValue()) < 0) {
       LOG.warn("could not make /dev/fuse non-blocking: each request will wake a sleeping thread");
     }
+    FuseRing ring = ioUring && FuseRing.turnOn() ? new FuseRing(fuse, libc, session, fd) : null;
+    int queues = 0;
+    if (ring != null) {
+      try {
+        queues = FuseRing.possibleCpus();
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("not serving FUSE over io_uring: the number of CPUs is unknown ({})", e.toString());
+        ring = null;
+      }
+    }
+    if (ring != null && fuse.fuse_session_custom_io(session, ring.customIo(), fd) != 0) {
+      LOG.warn("not serving FUSE over io_uring: libfuse refused a custom io");
+      ring = null;
+    }
+    AtomicInteger running = new AtomicInteger(threads + (ring == null ? 0 : queues));
+    Runnable threadEnded = () -> {
+      if (running.decrementAndGet() == 0) {
+        adapter.servedBy(null);
+        fuse.fuse_session_unmount(session);
+        fuse.fuse_session_destroy(session);
+        ended.complete(null);
+      }
+    };
+    // With a custom io libfuse reads through a callback; these threads read the device themselves.
+    boolean readsItself = ring != null;
     for (int i = 0; i < threads; i++) {
       Thread t = new Thread(() -> {
         Pointer buf = Memory.allocateDirect(runtime, FuseStructs.BUF_SIZE, true);
+        Pointer own = readsItself ? Memory.allocateDirect(runtime, READ_BUFFER_SIZE) : null;
         try {
-          receiveAndProcess(buf, receiver(libc, runtime, fd, buf));
+          receiveAndProcess(buf, receiver(libc, runtime, fd, buf, own));
         } catch (Throwable e) {
           LOG.error("a FUSE request thread failed", e);
         } finally {
           Pointer mem = buf.getPointer(FuseStructs.BUF_MEM);
-          if (mem != null) {
+          if (mem != null && own == null) {
             libc.free(mem);
           }
-          if (running.decrementAndGet() == 0) {
-            adapter.servedBy(null);
-            fuse.fuse_session_unmount(session);
-            fuse.fuse_session_destroy(session);
-            ended.complete(null);
-          }
+          threadEnded.run();
         }
       }, "dedupfs-fuse-" + i);
       t.start();
     }
+    if (ring != null) {
+      ring.start(queues, threadEnded);
+      LOG.info("serving FUSE over io_uring: {} queues, one per CPU", queues);
+    } else {
+      LOG.info("serving FUSE through /dev/fuse{}", ioUring ? " (the kernel does not offer io_uring)" : "");
+    }
   }
 
-  /** A receiver of requests into {@code buf}, which sleeps in poll(2) on the session's descriptor {@code fd}. */
-  private RequestReceiver receiver(LibFuse.LibC libc, Runtime runtime, int fd, Pointer buf) {
+  /**
+   * A receiver of requests into {@code buf}, which sleeps in poll(2) on the session's descriptor
+   * {@code fd}; with {@code own}, it reads the device into that memory itself.
+   */
+  private RequestReceiver receiver(LibFuse.LibC libc, Runtime runtime, int fd, Pointer buf, Pointer own) {
     Pointer pollFd = Memory.allocateDirect(runtime, POLLFD_SIZE, true);
     pollFd.putInt(0, fd);
     pollFd.putShort(Integer.BYTES, POLLIN);
     RequestReceiver.Device device = new RequestReceiver.Device() {
       @Override
       public int tryReceive() {
-        return fuse.fuse_session_receive_buf(session, buf);
+        return own == null ? fuse.fuse_session_receive_buf(session, buf) : readInto(own);
+      }
+
+      /** As fuse_session_receive_buf: the size read, 0 once unmounted, or a negative errno. */
+      private int readInto(Pointer mem) {
+        long n = libc.read(fd, mem, READ_BUFFER_SIZE);
+        if (n > 0) {
+          buf.putLong(0, n);
+          buf.putInt(8, 0);
+          buf.putPointer(FuseStructs.BUF_MEM, mem);
+          return (int) n;
+        }
+        int errno = n == 0 ? Errno.ENODEV.intValue() : LastError.getLastError(runtime);
+        if (errno == Errno.ENODEV.intValue()) {
+          return 0;
+        }
+        // ENOENT: the request was interrupted before it was read.
+        return errno == Errno.ENOENT.intValue() ? -Errno.EINTR.intValue() : -errno;
       }
 
       private boolean pollFailed;

@@ -4,7 +4,9 @@ import jnr.ffi.LibraryLoader;
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.SaveError;
+import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
 
 /**
  * The functions of libfuse 3's low-level API that dedupfs calls (fuse_lowlevel.h of libfuse
@@ -35,6 +37,12 @@ public interface LibFuse {
   void fuse_session_process_buf(Pointer session, Pointer buf);
 
   void fuse_session_exit(Pointer session);
+
+  /**
+   * Replaces the reads and writes of {@code /dev/fuse} with {@code io} (a struct
+   * fuse_custom_io, copied): how replies to requests that came by io_uring are taken.
+   */
+  int fuse_session_custom_io(Pointer session, Pointer io, int fd);
 
   /** The session's {@code /dev/fuse} descriptor. */
   int fuse_session_fd(Pointer session);
@@ -88,6 +96,29 @@ public interface LibFuse {
     void free(Pointer memory);
 
     int fcntl(int fd, int command, int argument);
+
+    @SaveError
+    @ssize_t
+    long read(int fd, Pointer buffer, @size_t long count);
+
+    @SaveError
+    @ssize_t
+    long writev(int fd, Pointer iov, int count);
+
+    int close(int fd);
+
+    /** A system call by number: for io_uring, which libc has no wrappers for. */
+    @SaveError
+    long syscall(long number, long a, long b, long c, long d, long e, long f);
+
+    /** MAP_FAILED is the address -1. */
+    @SaveError
+    Pointer mmap(Pointer address, @size_t long length, int protection, int flags, int fd, @off_t long offset);
+
+    int munmap(Pointer address, @size_t long length);
+
+    /** {@code mask}: a cpu_set_t of {@code size} bytes; pid 0 is the calling thread. */
+    int sched_setaffinity(int pid, @size_t long size, Pointer mask);
 
     /** {@code fds}: an array of struct pollfd (int fd, short events, short revents). */
     @SaveError

@@ -44,7 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@value #REMOUNT_EVERY} steps) go both to a real mount and to a plain local directory, the model.
  * After every step the two must agree: an operation that fails on one side fails on the other with
  * the same exception class, a read returns the same bytes, and the trees hold the same names with
- * the same size, bytes, permission bits and link count, hard links grouped alike.
+ * the same size, bytes, permission bits and link count, hard links grouped alike. Mounts alternate
+ * between requests over io_uring (where the kernel offers it) and through /dev/fuse only.
  *
  * <p>Tests of each layer check the cases someone thought of; this looks for the interleavings
  * nobody wrote down, such as a rename over a hard link of a file whose writes are not sealed yet,
@@ -106,7 +107,8 @@ class RandomOperationsIT {
       try {
         if (remount) {
           mounted.unmount();
-          mounted.mount();
+          // Every other mount serves requests through /dev/fuse only: both ways see the same operations.
+          mounted.mount(step / REMOUNT_EVERY % 2 == 1 ? new String[] {"--no-io-uring"} : new String[0]);
         } else if (applyToBoth(op, model, mount)) {
           failedOnBoth++;
         }

@@ -1,0 +1,328 @@
+package io.dedupfs.fs.fuse;
+
+import com.kenai.jffi.MemoryIO;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.locks.LockSupport;
+import jnr.constants.platform.Errno;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import jnr.ffi.annotations.Delegate;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * FUSE over io_uring (Linux 6.14 and later, with the fuse module's {@code enable_uring} on): the
+ * kernel keeps one request queue per CPU, and a thread of ours pinned to that CPU serves it. A
+ * request is then read, served and answered on the CPU of the process that made it, where
+ * {@code /dev/fuse} wakes a thread on another CPU for each request and that process again for
+ * each reply; on a VM whose idle CPUs halt, those wake-ups are most of what a small file costs.
+ *
+ * <p>libfuse 3.14 has no io_uring support, so each request is laid out as a {@code /dev/fuse}
+ * read would give it and handed to {@code fuse_session_process_buf}; the reply, which libfuse
+ * writes through the session's custom {@code writev} ({@link #customIo}), is copied into the
+ * ring entry and committed with the fetch of the next request. What the kernel still sends
+ * through {@code /dev/fuse} (INIT, FORGET, INTERRUPT, and every request until each CPU's queue
+ * is registered) is served there as before, and its replies pass through that {@code writev}
+ * unchanged. Layouts: include/uapi/linux/fuse.h (protocol 7.42), fs/fuse/dev_uring.c.
+ */
+final class FuseRing {
+  private static final Logger LOG = LoggerFactory.getLogger(FuseRing.class);
+  private static final Path ENABLED = Path.of("/sys/module/fuse/parameters/enable_uring");
+  private static final Path POSSIBLE_CPUS = Path.of("/sys/devices/system/cpu/possible");
+
+  /** struct fuse_uring_req_header: the in/out header, the operation's own header, then fuse_uring_ent_in_out. */
+  private static final int HEADER_SIZE = 288;
+  private static final int OP_IN = 128;
+  private static final int MAX_OP_IN = 128;
+  private static final int PAYLOAD_SIZE_FIELD = 256 + 16;
+  private static final int IN_HEADER_SIZE = 40;
+  private static final int OUT_HEADER_SIZE = 16;
+  /** Room before each payload for the headers a {@code /dev/fuse} read puts in front of it. */
+  private static final int HEADROOM = 4096;
+  /** At least the kernel's max_payload_sz: max(max_write, max_pages pages), both set from MAX_IO. */
+  private static final int PAYLOAD_CAPACITY = FuseAdapter.MAX_IO + 4096;
+  private static final int ENTRIES_PER_QUEUE = 2;
+
+  private static final byte OP_URING_CMD = 46;
+  private static final int CMD_REGISTER = 1;
+  private static final int CMD_COMMIT_AND_FETCH = 2;
+  private static final long REGISTER_RETRY_MAX_NANOS = 100_000_000;
+
+  private static final MemoryIO NATIVE = MemoryIO.getInstance();
+
+  private final LibFuse fuse;
+  private final LibFuse.LibC libc;
+  private final Pointer session;
+  private final int deviceFd;
+  private final Runtime runtime = Runtime.getSystemRuntime();
+  /** The ring entry whose request the calling thread is serving: where its reply goes. */
+  private final ThreadLocal<Entry> serving = new ThreadLocal<>();
+  private final Writev writev = this::writev;
+  private final Read read = this::read;
+
+  /** A request buffer registered with the kernel: its header block and its payload, with headroom before it. */
+  private static final class Entry {
+    final int index;
+    final Pointer header;
+    final Pointer block;
+    final long payload;
+    /** struct iovec[2]: the header block, the payload. */
+    final Pointer iov;
+    final Pointer fuseBuf;
+    long unique;
+    boolean answered;
+    /** The command last submitted for this entry. */
+    int lastCommand;
+
+    Entry(Runtime runtime, int index) {
+      this.index = index;
+      header = Memory.allocateDirect(runtime, HEADER_SIZE, true);
+      block = Memory.allocateDirect(runtime, HEADROOM + PAYLOAD_CAPACITY, true);
+      payload = block.address() + HEADROOM;
+      iov = Memory.allocateDirect(runtime, 32, true);
+      iov.putLong(0, header.address());
+      iov.putLong(8, HEADER_SIZE);
+      iov.putLong(16, payload);
+      iov.putLong(24, PAYLOAD_CAPACITY);
+      fuseBuf = Memory.allocateDirect(runtime, FuseStructs.BUF_SIZE, true);
+    }
+  }
+
+  /** struct fuse_custom_io's writev. */
+  public interface Writev {
+    @Delegate
+    @ssize_t
+    long call(int fd, Pointer iov, int count, Pointer userdata);
+  }
+
+  /** struct fuse_custom_io's read. */
+  public interface Read {
+    @Delegate
+    @ssize_t
+    long call(int fd, Pointer buffer, @size_t long length, Pointer userdata);
+  }
+
+  FuseRing(LibFuse fuse, LibFuse.LibC libc, Pointer session, int deviceFd) {
+    this.fuse = fuse;
+    this.libc = libc;
+    this.session = session;
+    this.deviceFd = deviceFd;
+  }
+
+  /**
+   * Whether the kernel takes FUSE requests over io_uring: the fuse module's enable_uring is on,
+   * or this process (root) has just turned it on. It lets FUSE servers that ask use io_uring;
+   * those that do not are served as before.
+   */
+  static boolean turnOn() {
+    if (enabledInKernel()) {
+      return true;
+    }
+    if (!Files.isWritable(ENABLED)) {
+      return false;
+    }
+    try {
+      Files.writeString(ENABLED, "Y");
+    } catch (IOException e) {
+      LOG.debug("could not turn on FUSE over io_uring: {}", e.toString());
+      return false;
+    }
+    LOG.info("turned on FUSE over io_uring in the kernel ({} = Y)", ENABLED);
+    return enabledInKernel();
+  }
+
+  private static boolean enabledInKernel() {
+    try {
+      return Files.readString(ENABLED).trim().equals("Y");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The kernel keeps one queue per possible CPU, numbered from 0: how many ("0-1" → 2). */
+  static int possibleCpus() throws IOException {
+    String possible = Files.readString(POSSIBLE_CPUS).trim();
+    String last = possible.substring(Math.max(possible.lastIndexOf(','), possible.lastIndexOf('-')) + 1);
+    return Integer.parseInt(last) + 1;
+  }
+
+  /**
+   * The struct fuse_custom_io to give the session before it serves anything: replies to ring
+   * requests are taken into their entries, everything else is written to {@code /dev/fuse}. The
+   * callbacks live as long as this object.
+   */
+  Pointer customIo() {
+    Pointer io = Memory.allocateDirect(runtime, 4L * runtime.addressSize(), true);
+    io.putPointer(0, runtime.getClosureManager().getClosurePointer(Writev.class, writev));
+    io.putPointer(runtime.addressSize(), runtime.getClosureManager().getClosurePointer(Read.class, read));
+    return io;
+  }
+
+  private long writev(int fd, Pointer iov, int count, Pointer userdata) {
+    Entry e = serving.get();
+    long out = iov.getAddress(0);
+    if (e == null || e.answered || NATIVE.getLong(out + 8) != e.unique) {
+      return libc.writev(fd, iov, count);
+    }
+    NATIVE.copyMemory(out, e.header.address(), OUT_HEADER_SIZE);
+    long at = 0;
+    for (int i = 1; i < count; i++) {
+      long length = iov.getLong(16L * i + 8);
+      if (at + length > PAYLOAD_CAPACITY) {
+        // Cannot happen with replies no longer than max_read: answer with an error, not a torn reply.
+        LOG.error("a reply of {} bytes does not fit its ring entry", at + length);
+        answerEmpty(e, -Errno.EIO.intValue());
+        return OUT_HEADER_SIZE + at;
+      }
+      NATIVE.copyMemory(iov.getAddress(16L * i), e.payload + at, length);
+      at += length;
+    }
+    e.header.putInt(PAYLOAD_SIZE_FIELD, (int) at);
+    e.answered = true;
+    return OUT_HEADER_SIZE + at;
+  }
+
+  /** Never called: the /dev/fuse threads read the device themselves once a custom io is set. */
+  private long read(int fd, Pointer buffer, long length, Pointer userdata) {
+    return libc.read(fd, buffer, length);
+  }
+
+  /**
+   * Starts one thread per queue; each calls {@code ended} when the kernel ends its queue (at
+   * unmount) or it fails. Until every queue has registered, requests go through /dev/fuse.
+   */
+  void start(int queues, Runnable ended) {
+    for (int q = 0; q < queues; q++) {
+      int queue = q;
+      new Thread(() -> {
+        try {
+          serve(queue);
+        } catch (Throwable e) {
+          LOG.error("FUSE io_uring queue {} stopped: {}", queue, e.toString());
+        } finally {
+          ended.run();
+        }
+      }, "dedupfs-fuse-ring-" + q).start();
+    }
+  }
+
+  private void serve(int queue) throws IOException {
+    pinTo(queue);
+    try (IoUring ring = new IoUring(libc, ENTRIES_PER_QUEUE)) {
+      Entry[] entries = new Entry[ENTRIES_PER_QUEUE];
+      for (int i = 0; i < entries.length; i++) {
+        entries[i] = new Entry(runtime, i);
+        submit(ring, entries[i], queue, CMD_REGISTER);
+      }
+      int live = entries.length;
+      long served = 0;
+      long retryNanos = 1_000_000;
+      while (live > 0) {
+        int entered = ring.submitAndWait();
+        if (entered == -Errno.EINTR.intValue()) {
+          continue;
+        }
+        if (entered < 0) {
+          throw new IOException("io_uring_enter failed: errno " + -entered);
+        }
+        for (IoUring.Completion c; (c = ring.nextCompletion()) != null; ) {
+          Entry e = entries[(int) c.userData()];
+          int result = c.result();
+          if (result == 0) {
+            serveRequest(e);
+            served++;
+            submit(ring, e, queue, CMD_COMMIT_AND_FETCH);
+          } else if (result == -Errno.EAGAIN.intValue()) {
+            // The kernel has not finished the handshake yet: register again a little later.
+            LockSupport.parkNanos(retryNanos);
+            retryNanos = Math.min(2 * retryNanos, REGISTER_RETRY_MAX_NANOS);
+            submit(ring, e, queue, CMD_REGISTER);
+          } else if (result != -Errno.ENOTCONN.intValue() && e.lastCommand == CMD_COMMIT_AND_FETCH) {
+            // The kernel refused the reply, and with it the entry: registered again, the queue
+            // keeps its entries, without which the requests of this CPU would wait for ever.
+            LOG.warn("FUSE io_uring queue {}: a reply was refused with errno {}; registering its entry again", queue,
+                -result);
+            submit(ring, e, queue, CMD_REGISTER);
+          } else {
+            // ENOTCONN: unmounted.
+            live--;
+            if (result != -Errno.ENOTCONN.intValue()) {
+              LOG.warn("FUSE io_uring queue {}: an entry could not be registered: errno {}", queue, -result);
+            }
+          }
+        }
+      }
+      LOG.info("FUSE io_uring queue {} ended after {} requests", queue, served);
+    }
+  }
+
+  /** Pins the calling thread to {@code cpu}; the queue still works unpinned, only slower. */
+  private void pinTo(int cpu) {
+    int bytes = 128;
+    Pointer mask = Memory.allocateDirect(runtime, bytes, true);
+    mask.putByte(cpu / 8, (byte) (1 << (cpu % 8)));
+    if (libc.sched_setaffinity(0, bytes, mask) != 0) {
+      LOG.debug("could not pin the io_uring thread of queue {} to its CPU", cpu);
+    }
+  }
+
+  /** Lays the request out as /dev/fuse gives it, right before its payload, and has libfuse serve it. */
+  private void serveRequest(Entry e) {
+    long length = Integer.toUnsignedLong(e.header.getInt(0));
+    int payloadSize = e.header.getInt(PAYLOAD_SIZE_FIELD);
+    long opSize = length - IN_HEADER_SIZE - payloadSize;
+    e.unique = e.header.getLong(8);
+    e.answered = false;
+    if (opSize < 0 || opSize > MAX_OP_IN || payloadSize < 0 || payloadSize > PAYLOAD_CAPACITY) {
+      LOG.error("a FUSE request came by io_uring with sizes that do not add up: {} = 40 + op + {}", length, payloadSize);
+      answerEmpty(e, -Errno.EIO.intValue());
+      return;
+    }
+    long start = e.payload - opSize - IN_HEADER_SIZE;
+    NATIVE.copyMemory(e.header.address(), start, IN_HEADER_SIZE);
+    NATIVE.copyMemory(e.header.address() + OP_IN, start + IN_HEADER_SIZE, opSize);
+    e.fuseBuf.putLong(0, length);
+    e.fuseBuf.putInt(8, 0);
+    e.fuseBuf.putAddress(FuseStructs.BUF_MEM, start);
+    e.fuseBuf.putInt(24, -1);
+    serving.set(e);
+    try {
+      fuse.fuse_session_process_buf(session, e.fuseBuf);
+    } finally {
+      serving.set(null);
+    }
+    if (!e.answered) {
+      // Requests libfuse answers with nothing (a notify reply) are committed all the same.
+      answerEmpty(e, 0);
+    }
+  }
+
+  private static void answerEmpty(Entry e, int error) {
+    e.header.putInt(0, OUT_HEADER_SIZE);
+    e.header.putInt(4, error);
+    e.header.putLong(8, e.unique);
+    e.header.putInt(PAYLOAD_SIZE_FIELD, 0);
+    e.answered = true;
+  }
+
+  /** REGISTER (the entry's buffers, for its first request) or COMMIT_AND_FETCH (its reply, and the next request). */
+  private void submit(IoUring ring, Entry e, int queue, int command) {
+    e.lastCommand = command;
+    ByteBuffer sqe = ring.nextSubmission();
+    sqe.put(0, OP_URING_CMD);
+    sqe.putInt(4, deviceFd);
+    sqe.putInt(8, command);
+    sqe.putLong(16, e.iov.address());
+    sqe.putInt(24, 2);
+    sqe.putLong(32, e.index);
+    // struct fuse_uring_cmd_req in the command area: flags, commit_id, qid.
+    sqe.putLong(56, command == CMD_COMMIT_AND_FETCH ? e.unique : 0);
+    sqe.putShort(64, (short) queue);
+  }
+}

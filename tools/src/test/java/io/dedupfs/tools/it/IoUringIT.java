@@ -1,0 +1,63 @@
+package io.dedupfs.tools.it;
+
+import static io.dedupfs.tools.it.Mounted.sh;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Requests come over io_uring where the kernel offers FUSE over io_uring, and through /dev/fuse
+ * with --no-io-uring; the mount's log says which, and how many requests each CPU's queue served.
+ * (RandomOperationsIT checks that both ways give the same results.)
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class IoUringIT {
+  private static final Path ENABLE_URING = Path.of("/sys/module/fuse/parameters/enable_uring");
+  private static final Pattern QUEUE_ENDED = Pattern.compile("FUSE io_uring queue \\d+ ended after (\\d+) requests");
+  private static final int FILES = 200;
+
+  @TempDir Path dir;
+  @AutoClose Mounted fs;
+
+  @Test
+  void requestsComeOverIoUringWhereTheKernelOffersIt() throws Exception {
+    assumeTrue(Files.exists(ENABLE_URING), "this kernel has no FUSE over io_uring");
+    fs = Mounted.fresh(dir);
+    writeAndReadBack(fs.mountpoint);
+    fs.unmount();
+    String log = Files.readString(fs.repository.resolve("dedupfs.log"));
+    assertTrue(log.contains("serving FUSE over io_uring"), log);
+    long served = 0;
+    for (Matcher m = QUEUE_ENDED.matcher(log); m.find(); ) {
+      served += Long.parseLong(m.group(1));
+    }
+    // Each file costs a create, a write, a flush, a release, an open and a read at least.
+    assertTrue(served >= 4 * FILES, served + " requests over io_uring\n" + log);
+  }
+
+  @Test
+  void withNoIoUringEveryRequestGoesThroughDevFuse() throws Exception {
+    fs = Mounted.fresh(dir, "--no-io-uring");
+    writeAndReadBack(fs.mountpoint);
+    fs.unmount();
+    String log = Files.readString(fs.repository.resolve("dedupfs.log"));
+    assertTrue(log.contains("serving FUSE through /dev/fuse"), log);
+    assertFalse(log.contains("io_uring queue"), log);
+  }
+
+  private static void writeAndReadBack(Path mount) throws Exception {
+    sh("cd '" + mount + "' && for i in $(seq " + FILES + "); do echo file $i > f$i; done");
+    assertEquals("file 1\nfile " + FILES + "\n", sh("cd '" + mount + "' && cat f1 f" + FILES));
+  }
+}
