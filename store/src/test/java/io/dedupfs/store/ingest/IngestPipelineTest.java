@@ -478,7 +478,8 @@ class IngestPipelineTest {
       List<ChunkStreamWriter> writers = new ArrayList<>();
       AtomicLong opened = new AtomicLong();
       try {
-        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(3), () -> {
+        // Only a deadlock takes this long: the writes take well under a second, but CI machines stall.
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
           for (int i = 0; i < streams; i++) {
             ChunkStreamWriter w = p.openStream();
             writers.add(w);

@@ -295,22 +295,19 @@ class SnapshotReuseTest {
     Random random = new Random(seed);
     String context = "seed " + seed + " (rerun with -Dsnapshot.seed=" + seed + ")";
     fillPool();
-    int snapshots = 0;
-    int fullChecks = 0;
+    // A snapshot after every fourth operation (65), every fifth of them checked in full (13): on a
+    // schedule, since a random one fell short of enough snapshots about once in 900 runs.
     for (int step = 0; step < 260; step++) {
       String op = randomOperation(random);
-      if (random.nextInt(4) == 0) {
+      if (step % 4 == 3) {
         SnapshotRecord s = snap();
-        snapshots++;
         String where = context + ", step " + step + " after " + op;
         kit.assertSnapshotIsLive(s, where);
-        if (snapshots % 5 == 0) {
-          fullChecks++;
+        if (step % 20 == 19) {
           assertSameAsFullSerialization(s, where);
         }
       }
     }
-    assertTrue(snapshots > 40 && fullChecks > 8, context + ": " + snapshots + " snapshots");
   }
 
   /** The snapshot's trees, and every cached tree, equal those of serializing the whole tree anew. */
