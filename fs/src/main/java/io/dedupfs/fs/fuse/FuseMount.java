@@ -1,6 +1,7 @@
 package io.dedupfs.fs.fuse;
 
 import java.io.IOException;
+import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,6 +47,8 @@ public final class FuseMount {
   private static final long POLL_FAILED_PAUSE_NANOS = 10_000_000;
   /** What libfuse reads the device into: the kernel refuses buffers shorter than max_write plus the headers. */
   private static final int READ_BUFFER_SIZE = FuseAdapter.MAX_IO + 8192;
+  /** struct fuse_in_header, which every request starts with. */
+  private static final int IN_HEADER_SIZE = 40;
 
   private final LibFuse fuse;
   /** Told before the session is destroyed, so that it sends the kernel nothing after. */
@@ -53,6 +56,8 @@ public final class FuseMount {
   private final Pointer session;
   private final Path mountpoint;
   private final CompletableFuture<Void> ended = new CompletableFuture<>();
+  /** The io_uring side, if requests come that way: libfuse calls its callbacks until the session is destroyed. */
+  private FuseRing ring;
 
   private FuseMount(LibFuse fuse, FuseAdapter adapter, Pointer session, Path mountpoint) {
     this.fuse = fuse;
@@ -154,7 +159,7 @@ public final class FuseMount {
     if (flags < 0 || libc.fcntl(fd, Fcntl.F_SETFL.intValue(), flags | OpenFlags.O_NONBLOCK.intValue()) < 0) {
       LOG.warn("could not make /dev/fuse non-blocking: each request will wake a sleeping thread");
     }
-    FuseRing ring = ioUring && FuseRing.turnOn() ? new FuseRing(fuse, libc, session, fd) : null;
+    FuseRing ring = ioUring && FuseRing.turnOn() ? new FuseRing(fuse, libc, session, fd, this::unmount) : null;
     int queues = 0;
     if (ring != null) {
       try {
@@ -168,12 +173,15 @@ public final class FuseMount {
       LOG.warn("not serving FUSE over io_uring: libfuse refused a custom io");
       ring = null;
     }
+    this.ring = ring;
     AtomicInteger running = new AtomicInteger(threads + (ring == null ? 0 : queues));
     Runnable threadEnded = () -> {
       if (running.decrementAndGet() == 0) {
         adapter.servedBy(null);
         fuse.fuse_session_unmount(session);
         fuse.fuse_session_destroy(session);
+        // Its callbacks and buffers were in use until now.
+        Reference.reachabilityFence(this.ring);
         ended.complete(null);
       }
     };
@@ -199,9 +207,10 @@ public final class FuseMount {
     }
     if (ring != null) {
       ring.start(queues, threadEnded);
-      LOG.info("serving FUSE over io_uring: {} queues, one per CPU", queues);
+      LOG.info("asking the kernel for FUSE over io_uring: {} queues, one per CPU", queues);
     } else {
-      LOG.info("serving FUSE through /dev/fuse{}", ioUring ? " (the kernel does not offer io_uring)" : "");
+      LOG.info("serving FUSE through /dev/fuse{}", ioUring ? " (the kernel does not offer io_uring, or does not let this"
+          + " process turn it on)" : "");
     }
   }
 
@@ -222,6 +231,10 @@ public final class FuseMount {
       /** As fuse_session_receive_buf: the size read, 0 once unmounted, or a negative errno. */
       private int readInto(Pointer mem) {
         long n = libc.read(fd, mem, READ_BUFFER_SIZE);
+        if (n > 0 && n < IN_HEADER_SIZE) {
+          LOG.error("a short read of /dev/fuse: {} bytes", n);
+          return -Errno.EIO.intValue();
+        }
         if (n > 0) {
           buf.putLong(0, n);
           buf.putInt(8, 0);
@@ -230,6 +243,7 @@ public final class FuseMount {
         }
         int errno = n == 0 ? Errno.ENODEV.intValue() : LastError.getLastError(runtime);
         if (errno == Errno.ENODEV.intValue()) {
+          fuse.fuse_session_exit(session);
           return 0;
         }
         // ENOENT: the request was interrupted before it was read.
@@ -264,14 +278,16 @@ public final class FuseMount {
     while (true) {
       int received = receiver.receive();
       if (received == interrupted) {
-        // A read that does not wait is not interrupted today; should the kernel ever do it, read again.
+        // A signal, or a request interrupted before it was read: read again.
         continue;
       }
       if (received <= 0) {
-        // 0: unmounted (ENODEV); below: an error, which libfuse has reported.
+        // 0: unmounted (ENODEV); below: an error.
         if (received < 0) {
-          LOG.error("reading a FUSE request failed: errno {}", -received);
+          LOG.error("reading a FUSE request failed: errno {}; unmounting", -received);
           fuse.fuse_session_exit(session);
+          // Threads of the io_uring side, if any, end once the kernel closes the connection.
+          unmount();
         }
         return;
       }

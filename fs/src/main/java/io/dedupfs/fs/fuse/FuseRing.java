@@ -5,8 +5,12 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import jnr.constants.platform.Errno;
+import jnr.ffi.LastError;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -52,7 +56,9 @@ final class FuseRing {
   private static final byte OP_URING_CMD = 46;
   private static final int CMD_REGISTER = 1;
   private static final int CMD_COMMIT_AND_FETCH = 2;
-  private static final long REGISTER_RETRY_MAX_NANOS = 100_000_000;
+  private static final long REGISTER_RETRY_MAX_NANOS = 10_000_000;
+  private static final int MAX_FAILED_ENTERS = 100;
+  private static final long FAILED_ENTER_PAUSE_NANOS = 10_000_000;
 
   private static final MemoryIO NATIVE = MemoryIO.getInstance();
 
@@ -61,6 +67,15 @@ final class FuseRing {
   private final Pointer session;
   private final int deviceFd;
   private final Runtime runtime = Runtime.getSystemRuntime();
+  /** Called when a queue can take no more requests while mounted: the requests of its CPU would wait for ever. */
+  private final Runnable lost;
+  /**
+   * Every entry registered: the kernel writes into them until its side of the ring is torn down,
+   * which ends after our ring is closed, so they stay allocated as long as this object (which
+   * the mount keeps, with the callbacks libfuse calls).
+   */
+  private final List<Entry> entries = new CopyOnWriteArrayList<>();
+  private final AtomicBoolean firstRequest = new AtomicBoolean();
   /** The ring entry whose request the calling thread is serving: where its reply goes. */
   private final ThreadLocal<Entry> serving = new ThreadLocal<>();
   private final Writev writev = this::writev;
@@ -83,7 +98,8 @@ final class FuseRing {
     Entry(Runtime runtime, int index) {
       this.index = index;
       header = Memory.allocateDirect(runtime, HEADER_SIZE, true);
-      block = Memory.allocateDirect(runtime, HEADROOM + PAYLOAD_CAPACITY, true);
+      // Not cleared: pages are touched only as requests fill them.
+      block = Memory.allocateDirect(runtime, HEADROOM + PAYLOAD_CAPACITY, false);
       payload = block.address() + HEADROOM;
       iov = Memory.allocateDirect(runtime, 32, true);
       iov.putLong(0, header.address());
@@ -108,11 +124,12 @@ final class FuseRing {
     long call(int fd, Pointer buffer, @size_t long length, Pointer userdata);
   }
 
-  FuseRing(LibFuse fuse, LibFuse.LibC libc, Pointer session, int deviceFd) {
+  FuseRing(LibFuse fuse, LibFuse.LibC libc, Pointer session, int deviceFd, Runnable lost) {
     this.fuse = fuse;
     this.libc = libc;
     this.session = session;
     this.deviceFd = deviceFd;
+    this.lost = lost;
   }
 
   /**
@@ -145,11 +162,14 @@ final class FuseRing {
     }
   }
 
-  /** The kernel keeps one queue per possible CPU, numbered from 0: how many ("0-1" → 2). */
+  /** The kernel keeps one queue per possible CPU: how many ("0-1" → 2, "0-3,8-11" → 8). */
   static int possibleCpus() throws IOException {
-    String possible = Files.readString(POSSIBLE_CPUS).trim();
-    String last = possible.substring(Math.max(possible.lastIndexOf(','), possible.lastIndexOf('-')) + 1);
-    return Integer.parseInt(last) + 1;
+    int count = 0;
+    for (String range : Files.readString(POSSIBLE_CPUS).trim().split(",")) {
+      String[] ends = range.split("-");
+      count += ends.length == 1 ? 1 : Integer.parseInt(ends[1]) - Integer.parseInt(ends[0]) + 1;
+    }
+    return count;
   }
 
   /**
@@ -168,7 +188,12 @@ final class FuseRing {
     Entry e = serving.get();
     long out = iov.getAddress(0);
     if (e == null || e.answered || NATIVE.getLong(out + 8) != e.unique) {
-      return libc.writev(fd, iov, count);
+      long written = libc.writev(fd, iov, count);
+      if (written < 0) {
+        // libfuse reads errno after this returns (ENOENT: the request was interrupted).
+        LastError.setLastError(runtime, LastError.getLastError(runtime));
+      }
+      return written;
     }
     NATIVE.copyMemory(out, e.header.address(), OUT_HEADER_SIZE);
     long at = 0;
@@ -212,59 +237,79 @@ final class FuseRing {
     }
   }
 
+  /** Serves one queue until unmounted; if it can take no more requests before then, the mount is ended ({@link #lost}). */
   private void serve(int queue) throws IOException {
     pinTo(queue);
+    boolean unmounted = false;
+    boolean registered = false;
     try (IoUring ring = new IoUring(libc, ENTRIES_PER_QUEUE)) {
-      Entry[] entries = new Entry[ENTRIES_PER_QUEUE];
-      for (int i = 0; i < entries.length; i++) {
-        entries[i] = new Entry(runtime, i);
-        submit(ring, entries[i], queue, CMD_REGISTER);
+      Entry[] mine = new Entry[ENTRIES_PER_QUEUE];
+      for (int i = 0; i < mine.length; i++) {
+        mine[i] = new Entry(runtime, i);
+        entries.add(mine[i]);
+        submit(ring, mine[i], queue, CMD_REGISTER);
       }
-      int live = entries.length;
+      int live = mine.length;
       long served = 0;
       long retryNanos = 1_000_000;
+      int failedEnters = 0;
       while (live > 0) {
         int entered = ring.submitAndWait();
-        if (entered == -Errno.EINTR.intValue()) {
+        if (entered < 0) {
+          if (entered != -Errno.EINTR.intValue() && ++failedEnters > MAX_FAILED_ENTERS) {
+            throw new IOException("io_uring_enter failed " + failedEnters + " times in a row: errno " + -entered);
+          }
+          LockSupport.parkNanos(entered == -Errno.EINTR.intValue() ? 0 : FAILED_ENTER_PAUSE_NANOS);
           continue;
         }
-        if (entered < 0) {
-          throw new IOException("io_uring_enter failed: errno " + -entered);
-        }
+        failedEnters = 0;
         for (IoUring.Completion c; (c = ring.nextCompletion()) != null; ) {
-          Entry e = entries[(int) c.userData()];
+          Entry e = mine[(int) c.userData()];
           int result = c.result();
           if (result == 0) {
+            registered = true;
             serveRequest(e);
             served++;
             submit(ring, e, queue, CMD_COMMIT_AND_FETCH);
+            if (ring.hasCompletion()) {
+              // Answer now: the next request may take long, and this one's caller is waiting.
+              ring.submit();
+            }
           } else if (result == -Errno.EAGAIN.intValue()) {
             // The kernel has not finished the handshake yet: register again a little later.
             LockSupport.parkNanos(retryNanos);
             retryNanos = Math.min(2 * retryNanos, REGISTER_RETRY_MAX_NANOS);
             submit(ring, e, queue, CMD_REGISTER);
-          } else if (result != -Errno.ENOTCONN.intValue() && e.lastCommand == CMD_COMMIT_AND_FETCH) {
-            // The kernel refused the reply, and with it the entry: registered again, the queue
-            // keeps its entries, without which the requests of this CPU would wait for ever.
+          } else if (result == -Errno.ENOTCONN.intValue() || result == -Errno.ECONNABORTED.intValue()) {
+            unmounted = true;
+            live--;
+          } else if (e.lastCommand == CMD_COMMIT_AND_FETCH) {
+            // The kernel refused the reply (the request ends with an error) and with it the entry: registered again.
             LOG.warn("FUSE io_uring queue {}: a reply was refused with errno {}; registering its entry again", queue,
                 -result);
             submit(ring, e, queue, CMD_REGISTER);
           } else {
-            // ENOTCONN: unmounted.
+            LOG.warn("FUSE io_uring queue {}: an entry could not be registered: errno {}", queue, -result);
             live--;
-            if (result != -Errno.ENOTCONN.intValue()) {
-              LOG.warn("FUSE io_uring queue {}: an entry could not be registered: errno {}", queue, -result);
-            }
           }
         }
       }
       LOG.info("FUSE io_uring queue {} ended after {} requests", queue, served);
+    } finally {
+      if (registered && !unmounted) {
+        LOG.error("FUSE io_uring queue {} can take no more requests while mounted: unmounting, since those of CPU {} "
+            + "would wait for ever", queue, queue);
+        lost.run();
+      }
     }
   }
 
   /** Pins the calling thread to {@code cpu}; the queue still works unpinned, only slower. */
   private void pinTo(int cpu) {
     int bytes = 128;
+    if (cpu >= 8 * bytes) {
+      return;
+    }
     Pointer mask = Memory.allocateDirect(runtime, bytes, true);
     mask.putByte(cpu / 8, (byte) (1 << (cpu % 8)));
     if (libc.sched_setaffinity(0, bytes, mask) != 0) {
@@ -291,9 +336,18 @@ final class FuseRing {
     e.fuseBuf.putInt(8, 0);
     e.fuseBuf.putAddress(FuseStructs.BUF_MEM, start);
     e.fuseBuf.putInt(24, -1);
+    if (firstRequest.compareAndSet(false, true)) {
+      LOG.info("requests come over io_uring now");
+    }
     serving.set(e);
     try {
       fuse.fuse_session_process_buf(session, e.fuseBuf);
+    } catch (RuntimeException | Error failure) {
+      // The operations answer their own failures; this is a bug below them. The caller gets EIO, the queue lives on.
+      LOG.error("serving a request that came over io_uring failed", failure);
+      if (!e.answered) {
+        answerEmpty(e, -Errno.EIO.intValue());
+      }
     } finally {
       serving.set(null);
     }

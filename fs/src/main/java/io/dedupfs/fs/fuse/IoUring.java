@@ -40,6 +40,7 @@ final class IoUring implements AutoCloseable {
   private final long sqesLength;
   private final ByteBuffer ring;
   private final ByteBuffer sqes;
+  private final int sqHead;
   private final int sqTail;
   private final int sqMask;
   private final int sqArray;
@@ -73,6 +74,7 @@ final class IoUring implements AutoCloseable {
     sqesAddress = map(sqesLength, OFF_SQES);
     ring = MemoryIO.getInstance().newDirectByteBuffer(ringAddress.address(), (int) ringLength).order(ByteOrder.nativeOrder());
     sqes = MemoryIO.getInstance().newDirectByteBuffer(sqesAddress.address(), (int) sqesLength).order(ByteOrder.nativeOrder());
+    sqHead = params.getInt(40);
     sqTail = params.getInt(44);
     sqMask = ring.getInt(params.getInt(48));
     sqArray = params.getInt(64);
@@ -113,11 +115,27 @@ final class IoUring implements AutoCloseable {
    * completion is there. Returns 0, or a negative errno (EINTR: a signal came; call again).
    */
   int submitAndWait() {
-    INT.setRelease(ring, sqTail, (int) INT.getAcquire(ring, sqTail) + toSubmit);
-    int submitting = toSubmit;
+    return enter(1, ENTER_GETEVENTS);
+  }
+
+  private int enter(int minComplete, int flags) {
+    int tail = (int) INT.getAcquire(ring, sqTail) + toSubmit;
+    INT.setRelease(ring, sqTail, tail);
     toSubmit = 0;
-    long done = libc.syscall(SYS_IO_URING_ENTER, fd, submitting, 1, ENTER_GETEVENTS, 0, 0);
+    // Everything the kernel has not taken yet, so that entries of a call that failed go with this one.
+    int unsubmitted = tail - (int) INT.getAcquire(ring, sqHead);
+    long done = libc.syscall(SYS_IO_URING_ENTER, fd, unsubmitted, minComplete, flags, 0, 0);
     return done < 0 ? -LastError.getLastError(runtime) : 0;
+  }
+
+  /** Hands the kernel the entries filled since the last call without waiting; returns 0 or a negative errno. */
+  int submit() {
+    return enter(0, 0);
+  }
+
+  /** Whether a completion is there to take. */
+  boolean hasCompletion() {
+    return (int) INT.getAcquire(ring, cqHead) != (int) INT.getAcquire(ring, cqTail);
   }
 
   /** The oldest completion not taken yet, or null. */
