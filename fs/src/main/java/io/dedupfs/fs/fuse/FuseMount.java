@@ -1,7 +1,6 @@
 package io.dedupfs.fs.fuse;
 
 import java.io.IOException;
-import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,6 +46,9 @@ public final class FuseMount {
   private static final long POLL_FAILED_PAUSE_NANOS = 10_000_000;
   /** What libfuse reads the device into: the kernel refuses buffers shorter than max_write plus the headers. */
   private static final int READ_BUFFER_SIZE = FuseAdapter.MAX_IO + 8192;
+  private static final int CPU_SET_BYTES = 128;
+  private static final int MNT_FORCE = 1;
+  private static final int MNT_DETACH = 2;
   /** struct fuse_in_header, which every request starts with. */
   private static final int IN_HEADER_SIZE = 40;
 
@@ -159,7 +161,7 @@ public final class FuseMount {
     if (flags < 0 || libc.fcntl(fd, Fcntl.F_SETFL.intValue(), flags | OpenFlags.O_NONBLOCK.intValue()) < 0) {
       LOG.warn("could not make /dev/fuse non-blocking: each request will wake a sleeping thread");
     }
-    FuseRing ring = ioUring && FuseRing.turnOn() ? new FuseRing(fuse, libc, session, fd, this::unmount) : null;
+    FuseRing ring = ioUring && FuseRing.turnOn() ? new FuseRing(fuse, libc, session, fd, this::abandon) : null;
     int queues = 0;
     if (ring != null) {
       try {
@@ -180,8 +182,6 @@ public final class FuseMount {
         adapter.servedBy(null);
         fuse.fuse_session_unmount(session);
         fuse.fuse_session_destroy(session);
-        // Its callbacks and buffers were in use until now.
-        Reference.reachabilityFence(this.ring);
         ended.complete(null);
       }
     };
@@ -284,10 +284,10 @@ public final class FuseMount {
       if (received <= 0) {
         // 0: unmounted (ENODEV); below: an error.
         if (received < 0) {
-          LOG.error("reading a FUSE request failed: errno {}; unmounting", -received);
+          LOG.error("reading a FUSE request failed: errno {}; ending the mount", -received);
           fuse.fuse_session_exit(session);
-          // Threads of the io_uring side, if any, end once the kernel closes the connection.
-          unmount();
+          // Threads of the io_uring side, if any, end once the kernel's connection is gone.
+          abandon();
         }
         return;
       }
@@ -307,6 +307,26 @@ public final class FuseMount {
     } catch (ExecutionException e) {
       // Ended all the same.
     }
+  }
+
+  /**
+   * Ends the mount at once because it cannot go on serving: as root the kernel's connection is
+   * aborted (umount2 with MNT_FORCE and MNT_DETACH), so that requests waiting on it fail instead of
+   * waiting for ever, else it is detached ({@link #unmount()}). On a thread of its own, free to run
+   * on every CPU: the caller may be pinned to the CPU whose requests wait.
+   */
+  private void abandon() {
+    Thread t = new Thread(() -> {
+      LibFuse.LibC libc = LibFuse.LibC.load();
+      Pointer everyCpu = Memory.allocateDirect(Runtime.getSystemRuntime(), CPU_SET_BYTES, true);
+      everyCpu.setMemory(0, CPU_SET_BYTES, (byte) 0xff);
+      libc.sched_setaffinity(0, CPU_SET_BYTES, everyCpu);
+      if (libc.umount2(terminated(mountpoint.toAbsolutePath().toString()), MNT_FORCE | MNT_DETACH) != 0) {
+        unmount();
+      }
+    }, "dedupfs-abandon");
+    t.setDaemon(true);
+    t.start();
   }
 
   /**

@@ -94,6 +94,8 @@ final class FuseRing {
     boolean answered;
     /** The command last submitted for this entry. */
     int lastCommand;
+    /** The errno of a reply the kernel refused, until the entry is seen registered again. */
+    int refusedWith;
 
     Entry(Runtime runtime, int index) {
       this.index = index;
@@ -237,11 +239,17 @@ final class FuseRing {
     }
   }
 
-  /** Serves one queue until unmounted; if it can take no more requests before then, the mount is ended ({@link #lost}). */
+  /**
+   * Serves one queue until unmounted. If it stops before, once the kernel may route requests to
+   * it, the mount is ended ({@link #lost}): the kernel never sends them back to /dev/fuse.
+   */
   private void serve(int queue) throws IOException {
     pinTo(queue);
     boolean unmounted = false;
-    boolean registered = false;
+    boolean abandoned = false;
+    boolean handedOver = false;
+    int refusedRegistrations = 0;
+    long served = 0;
     try (IoUring ring = new IoUring(libc, ENTRIES_PER_QUEUE)) {
       Entry[] mine = new Entry[ENTRIES_PER_QUEUE];
       for (int i = 0; i < mine.length; i++) {
@@ -250,7 +258,6 @@ final class FuseRing {
         submit(ring, mine[i], queue, CMD_REGISTER);
       }
       int live = mine.length;
-      long served = 0;
       long retryNanos = 1_000_000;
       int failedEnters = 0;
       while (live > 0) {
@@ -262,19 +269,22 @@ final class FuseRing {
           LockSupport.parkNanos(entered == -Errno.EINTR.intValue() ? 0 : FAILED_ENTER_PAUSE_NANOS);
           continue;
         }
+        handedOver = true;
         failedEnters = 0;
         for (IoUring.Completion c; (c = ring.nextCompletion()) != null; ) {
           Entry e = mine[(int) c.userData()];
           int result = c.result();
           if (result == 0) {
-            registered = true;
+            if (e.refusedWith != 0) {
+              LOG.warn("FUSE io_uring queue {}: a reply was refused with errno {}; its entry is registered again", queue,
+                  e.refusedWith);
+              e.refusedWith = 0;
+            }
+            // Replies still to hand over go first: this request may take long, and their callers wait.
+            ring.submitPending();
             serveRequest(e);
             served++;
             submit(ring, e, queue, CMD_COMMIT_AND_FETCH);
-            if (ring.hasCompletion()) {
-              // Answer now: the next request may take long, and this one's caller is waiting.
-              ring.submit();
-            }
           } else if (result == -Errno.EAGAIN.intValue()) {
             // The kernel has not finished the handshake yet: register again a little later.
             LockSupport.parkNanos(retryNanos);
@@ -284,24 +294,36 @@ final class FuseRing {
             unmounted = true;
             live--;
           } else if (e.lastCommand == CMD_COMMIT_AND_FETCH) {
-            // The kernel refused the reply (the request ends with an error) and with it the entry: registered again.
-            LOG.warn("FUSE io_uring queue {}: a reply was refused with errno {}; registering its entry again", queue,
-                -result);
+            // The kernel refused the reply (the request ends with an error) and with it the entry. Told
+            // only once the entry serves again: at unmount a commit can lose the race with the teardown.
+            e.refusedWith = -result;
             submit(ring, e, queue, CMD_REGISTER);
           } else {
             LOG.warn("FUSE io_uring queue {}: an entry could not be registered: errno {}", queue, -result);
+            refusedRegistrations++;
             live--;
+            if (served > 0 && !abandoned) {
+              // The kernel routes requests here and now refuses this queue's entries: some of them
+              // may never be taken again, and its requests would wait for ever.
+              abandoned = true;
+              abandon(queue);
+            }
           }
         }
       }
       LOG.info("FUSE io_uring queue {} ended after {} requests", queue, served);
     } finally {
-      if (registered && !unmounted) {
-        LOG.error("FUSE io_uring queue {} can take no more requests while mounted: unmounting, since those of CPU {} "
-            + "would wait for ever", queue, queue);
-        lost.run();
+      boolean neverReady = !handedOver || (served == 0 && refusedRegistrations == ENTRIES_PER_QUEUE);
+      if (!unmounted && !neverReady && !abandoned) {
+        abandon(queue);
       }
     }
+  }
+
+  private void abandon(int queue) {
+    LOG.error("FUSE io_uring queue {} can take no more requests while mounted: ending the mount, since those of CPU {} "
+        + "would wait for ever", queue, queue);
+    lost.run();
   }
 
   /** Pins the calling thread to {@code cpu}; the queue still works unpinned, only slower. */

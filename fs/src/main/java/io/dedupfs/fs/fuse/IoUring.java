@@ -128,14 +128,12 @@ final class IoUring implements AutoCloseable {
     return done < 0 ? -LastError.getLastError(runtime) : 0;
   }
 
-  /** Hands the kernel the entries filled since the last call without waiting; returns 0 or a negative errno. */
-  int submit() {
-    return enter(0, 0);
-  }
-
-  /** Whether a completion is there to take. */
-  boolean hasCompletion() {
-    return (int) INT.getAcquire(ring, cqHead) != (int) INT.getAcquire(ring, cqTail);
+  /**
+   * Hands the kernel the entries filled since the last call, if any, without waiting; returns 0
+   * or a negative errno (the entries then go with the next call).
+   */
+  int submitPending() {
+    return toSubmit == 0 ? 0 : enter(0, 0);
   }
 
   /** The oldest completion not taken yet, or null. */

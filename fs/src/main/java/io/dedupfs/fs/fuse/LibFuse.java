@@ -117,6 +117,8 @@ public interface LibFuse {
 
     int munmap(Pointer address, @size_t long length);
 
+    int umount2(@In byte[] target, int flags);
+
     /** {@code mask}: a cpu_set_t of {@code size} bytes; pid 0 is the calling thread. */
     int sched_setaffinity(int pid, @size_t long size, Pointer mask);
 
