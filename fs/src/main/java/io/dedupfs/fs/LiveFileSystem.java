@@ -104,7 +104,7 @@ public final class LiveFileSystem implements AutoCloseable {
     if (isSnapshotView(parent)) {
       return snapshotTree.lookup(parent, name);
     }
-    return files.shownAll(() -> namespace.lookup(parent, name).map(List::of).orElse(List.of())).stream().findFirst();
+    return files.shownIfPresent(() -> namespace.lookup(parent, name));
   }
 
   /** The kernel dropped {@code lookups} references to {@code node}. */

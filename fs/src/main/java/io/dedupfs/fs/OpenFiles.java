@@ -97,18 +97,14 @@ final class OpenFiles {
    * throw), making one if the inode has none.
    */
   <T> T withWriter(CommittedRead<Inode> read, WriterAction<T> action) throws IOException, InterruptedException {
-    long inode = consistently(read, committed -> {
+    Inode file = consistently(read, committed -> {
       acquire(committed);
-      return committed.number();
+      return committed;
     });
-    FileWriter writer;
-    synchronized (this) {
-      writer = writers.get(inode).writer;
-    }
     try {
-      return action.run(writer);
+      return action.run(acquired(file.number()));
     } finally {
-      unuse(inode);
+      unuse(file.number());
     }
   }
 
@@ -146,6 +142,11 @@ final class OpenFiles {
     return shownAll(() -> List.of(read.read())).get(0);
   }
 
+  /** {@link #shown} of an inode {@code read} may not find (a lookup). */
+  Optional<Inode> shownIfPresent(CommittedRead<Optional<Inode>> read) throws IOException {
+    return shownAll(() -> read.read().map(List::of).orElse(List.of())).stream().findFirst();
+  }
+
   /** The attributes of the inodes {@code read} gives, each as its writer, if it has one, sees them. */
   List<Inode> shownAll(CommittedRead<List<Inode>> read) throws IOException {
     List<Entry> theirs = new ArrayList<>();
@@ -166,7 +167,9 @@ final class OpenFiles {
    * while it read. A writer retires just after its last commit lands, so a read that overlapped a
    * retirement may hold the state from before that commit with no writer left to show what it
    * lacks: a file short of its last writes, which the kernel would then cache, append after, or
-   * build a new writer on. Such a read is repeated; beside one read, retirements are rare.
+   * build a new writer on. Such a read is repeated. An rsync of small files retires about 4,000
+   * writers a second, so a read of microseconds is seldom repeated, a long listing page more
+   * often; a count per inode would repeat fewer.
    */
   private <T, R> R consistently(CommittedRead<T> read, Function<T, R> use) throws IOException {
     while (true) {
@@ -194,11 +197,15 @@ final class OpenFiles {
    * The writer of an inode, made from its committed state (read {@link #consistently}) if it has
    * none: an existing writer knows better, since it may hold writes not committed yet.
    */
-  private synchronized FileWriter acquire(Inode committed) {
+  private synchronized void acquire(Inode committed) {
     Entry e = writers.computeIfAbsent(committed.number(),
         n -> new Entry(new FileWriter(n, committed.size(), namespace, pipeline)));
     e.users++;
-    return e.writer;
+  }
+
+  /** The writer of an inode this caller has {@link #acquire}d. */
+  private synchronized FileWriter acquired(long inode) {
+    return writers.get(inode).writer;
   }
 
   private void unuse(long inode) throws InterruptedException {

@@ -70,9 +70,10 @@ final class MountCommand implements Callable<Integer> {
   private static final String NONEMPTY = "nonempty";
   private static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(30);
   /**
-   * Threads serving FUSE requests at once. One: with two, an rsync -a of 11,860 files into a
+   * Threads reading requests from /dev/fuse. One: with two, an rsync -a of 11,860 files into a
    * fresh mount took 11.4 s instead of 10.4 s (medians of 3) and 15% more CPU on this 2-core
-   * machine, where the ingest pipeline's workers want the other core.
+   * machine, where the ingest pipeline's workers want the other core. Over io_uring there is
+   * also one thread per CPU, each serving the requests made on its CPU.
    */
   private static final int REQUEST_THREADS = 1;
   /** Longest a SIGTERM waits for the last writes to become durable before the JVM goes. */
@@ -91,8 +92,12 @@ final class MountCommand implements Callable<Integer> {
   @Option(names = "--foreground", description = "Serve from this process until unmounted, logging to stderr (journald's under systemd).")
   boolean foreground;
 
-  @Option(names = "--no-io-uring", description = "Serve requests through /dev/fuse only. By default they come over io_uring"
-      + " where the kernel offers it (Linux 6.14+, fuse module parameter enable_uring, which root's mounts turn on).")
+  /**
+   * Only root's mounts use io_uring: should a queue stop taking requests, the kernel would never
+   * send that CPU's requests elsewhere, and only root can end the mount at once (FuseMount).
+   */
+  @Option(names = "--no-io-uring", description = "Serve requests through /dev/fuse only. By default a mount as root has"
+      + " them come over io_uring where the kernel offers it (Linux 6.14+; it turns on the fuse module's enable_uring).")
   boolean noIoUring;
 
   @Option(names = "-o", paramLabel = "FUSE_OPTION", split = ",", description = "Extra FUSE mount options, e.g. -o ro.")
@@ -215,7 +220,7 @@ final class MountCommand implements Callable<Integer> {
                 () -> new Repairer(repository, namespace, fs.snapshots(), pipeline, fs::commitAll, chunks, GcSettings.defaults(repo), Clock.systemUTC())));
         try (control; background) {
           FuseMount mount = FuseMount.mount(adapter, fuse, mnt, repo.toString(), isRoot(), libfuseOptions(),
-              REQUEST_THREADS, !noIoUring, MOUNT_TIMEOUT);
+              REQUEST_THREADS, !noIoUring && isRoot(), MOUNT_TIMEOUT);
           Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // SIGTERM or SIGINT: unmount, then let the main thread commit everything before the JVM ends.
             mount.unmount();

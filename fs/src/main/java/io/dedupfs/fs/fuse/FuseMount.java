@@ -28,8 +28,10 @@ import org.slf4j.LoggerFactory;
  * read from the kernel and served by Java threads of this class's own: libfuse's loops would
  * call into Java from native threads, which jffi attaches to the JVM anew for every request.
  * Between requests a thread first asks again without sleeping ({@link RequestReceiver}).
- * The mount lives until it is unmounted, whether by {@link #unmount()}, {@code fusermount -u},
- * {@code umount} or a signal (the JVM's shutdown hook calls unmount).
+ * Where the kernel offers FUSE over io_uring, requests come instead through the per-CPU queues
+ * of a {@link FuseRing}. The mount lives until it is unmounted, whether by {@link #unmount()},
+ * {@code fusermount -u}, {@code umount} or a signal (the JVM's shutdown hook calls unmount), or
+ * until it cannot go on serving and ends itself ({@link #abandon()}).
  */
 public final class FuseMount {
   private static final Logger LOG = LoggerFactory.getLogger(FuseMount.class);
@@ -46,11 +48,8 @@ public final class FuseMount {
   private static final long POLL_FAILED_PAUSE_NANOS = 10_000_000;
   /** What libfuse reads the device into: the kernel refuses buffers shorter than max_write plus the headers. */
   private static final int READ_BUFFER_SIZE = FuseAdapter.MAX_IO + 8192;
-  private static final int CPU_SET_BYTES = 128;
   private static final int MNT_FORCE = 1;
   private static final int MNT_DETACH = 2;
-  /** struct fuse_in_header, which every request starts with. */
-  private static final int IN_HEADER_SIZE = 40;
 
   private final LibFuse fuse;
   /** Told before the session is destroyed, so that it sends the kernel nothing after. */
@@ -58,7 +57,10 @@ public final class FuseMount {
   private final Pointer session;
   private final Path mountpoint;
   private final CompletableFuture<Void> ended = new CompletableFuture<>();
-  /** The io_uring side, if requests come that way: libfuse calls its callbacks until the session is destroyed. */
+  /**
+   * The io_uring side, if requests come that way. Held here also because libfuse calls its
+   * callbacks, and the kernel writes into its buffers, until the session is destroyed.
+   */
   private FuseRing ring;
 
   private FuseMount(LibFuse fuse, FuseAdapter adapter, Pointer session, Path mountpoint) {
@@ -149,7 +151,8 @@ public final class FuseMount {
   /**
    * Starts the threads that read requests and have libfuse dispatch them to the adapter, and,
    * where the kernel offers it, the threads of {@link FuseRing}. When the file system is
-   * unmounted each read fails with ENODEV and each ring entry with ENOTCONN; once the last thread
+   * unmounted each read fails with ENODEV and each ring entry with ENOTCONN (ECONNABORTED if the
+   * connection was aborted); once the last thread
    * ends the session is taken down.
    */
   private void serve(int threads, boolean ioUring) {
@@ -161,7 +164,8 @@ public final class FuseMount {
     if (flags < 0 || libc.fcntl(fd, Fcntl.F_SETFL.intValue(), flags | OpenFlags.O_NONBLOCK.intValue()) < 0) {
       LOG.warn("could not make /dev/fuse non-blocking: each request will wake a sleeping thread");
     }
-    FuseRing ring = ioUring && FuseRing.turnOn() ? new FuseRing(fuse, libc, session, fd, this::abandon) : null;
+    FuseRing ring = ioUring && FuseRing.turnOn() && FuseRing.available(libc)
+        ? new FuseRing(fuse, libc, session, fd, this::abandon) : null;
     int queues = 0;
     if (ring != null) {
       try {
@@ -231,14 +235,12 @@ public final class FuseMount {
       /** As fuse_session_receive_buf: the size read, 0 once unmounted, or a negative errno. */
       private int readInto(Pointer mem) {
         long n = libc.read(fd, mem, READ_BUFFER_SIZE);
-        if (n > 0 && n < IN_HEADER_SIZE) {
+        if (n > 0 && n < FuseStructs.IN_HEADER_SIZE) {
           LOG.error("a short read of /dev/fuse: {} bytes", n);
           return -Errno.EIO.intValue();
         }
         if (n > 0) {
-          buf.putLong(0, n);
-          buf.putInt(8, 0);
-          buf.putPointer(FuseStructs.BUF_MEM, mem);
+          FuseStructs.putMemoryBuf(buf, n, mem.address());
           return (int) n;
         }
         int errno = n == 0 ? Errno.ENODEV.intValue() : LastError.getLastError(runtime);
@@ -284,10 +286,12 @@ public final class FuseMount {
       if (received <= 0) {
         // 0: unmounted (ENODEV); below: an error.
         if (received < 0) {
-          LOG.error("reading a FUSE request failed: errno {}; ending the mount", -received);
+          LOG.error("reading a FUSE request failed: errno {}; ending the session", -received);
           fuse.fuse_session_exit(session);
-          // Threads of the io_uring side, if any, end once the kernel's connection is gone.
-          abandon();
+          if (ring != null) {
+            // The io_uring side would go on serving: end the kernel's connection, and it with it.
+            abandon();
+          }
         }
         return;
       }
@@ -318,9 +322,7 @@ public final class FuseMount {
   private void abandon() {
     Thread t = new Thread(() -> {
       LibFuse.LibC libc = LibFuse.LibC.load();
-      Pointer everyCpu = Memory.allocateDirect(Runtime.getSystemRuntime(), CPU_SET_BYTES, true);
-      everyCpu.setMemory(0, CPU_SET_BYTES, (byte) 0xff);
-      libc.sched_setaffinity(0, CPU_SET_BYTES, everyCpu);
+      FuseRing.setAffinity(libc, -1);
       if (libc.umount2(terminated(mountpoint.toAbsolutePath().toString()), MNT_FORCE | MNT_DETACH) != 0) {
         unmount();
       }

@@ -45,7 +45,6 @@ final class FuseRing {
   private static final int OP_IN = 128;
   private static final int MAX_OP_IN = 128;
   private static final int PAYLOAD_SIZE_FIELD = 256 + 16;
-  private static final int IN_HEADER_SIZE = 40;
   private static final int OUT_HEADER_SIZE = 16;
   /** Room before each payload for the headers a {@code /dev/fuse} read puts in front of it. */
   private static final int HEADROOM = 4096;
@@ -215,7 +214,10 @@ final class FuseRing {
     return OUT_HEADER_SIZE + at;
   }
 
-  /** Never called: the /dev/fuse threads read the device themselves once a custom io is set. */
+  /**
+   * libfuse 3.14 refuses a custom io without a read; it is never called, since the /dev/fuse
+   * threads read the device themselves once a custom io is set.
+   */
   private long read(int fd, Pointer buffer, long length, Pointer userdata) {
     return libc.read(fd, buffer, length);
   }
@@ -328,14 +330,33 @@ final class FuseRing {
 
   /** Pins the calling thread to {@code cpu}; the queue still works unpinned, only slower. */
   private void pinTo(int cpu) {
+    if (!setAffinity(libc, cpu)) {
+      LOG.debug("could not pin the io_uring thread of queue {} to its CPU", cpu);
+    }
+  }
+
+  /** Lets the calling thread run on {@code cpu} only, or on every CPU if it is negative. */
+  static boolean setAffinity(LibFuse.LibC libc, int cpu) {
     int bytes = 128;
     if (cpu >= 8 * bytes) {
-      return;
+      return false;
     }
-    Pointer mask = Memory.allocateDirect(runtime, bytes, true);
-    mask.putByte(cpu / 8, (byte) (1 << (cpu % 8)));
-    if (libc.sched_setaffinity(0, bytes, mask) != 0) {
-      LOG.debug("could not pin the io_uring thread of queue {} to its CPU", cpu);
+    Pointer mask = Memory.allocateDirect(Runtime.getSystemRuntime(), bytes, true);
+    if (cpu < 0) {
+      mask.setMemory(0, bytes, (byte) 0xff);
+    } else {
+      mask.putByte(cpu / 8, (byte) (1 << (cpu % 8)));
+    }
+    return libc.sched_setaffinity(0, bytes, mask) == 0;
+  }
+
+  /** Whether this process may make an io_uring at all (a seccomp filter or kernel.io_uring_disabled may refuse). */
+  static boolean available(LibFuse.LibC libc) {
+    try (IoUring probe = new IoUring(libc, 1)) {
+      return true;
+    } catch (IOException e) {
+      LOG.info("not serving FUSE over io_uring: {}", e.getMessage());
+      return false;
     }
   }
 
@@ -343,7 +364,7 @@ final class FuseRing {
   private void serveRequest(Entry e) {
     long length = Integer.toUnsignedLong(e.header.getInt(0));
     int payloadSize = e.header.getInt(PAYLOAD_SIZE_FIELD);
-    long opSize = length - IN_HEADER_SIZE - payloadSize;
+    long opSize = length - FuseStructs.IN_HEADER_SIZE - payloadSize;
     e.unique = e.header.getLong(8);
     e.answered = false;
     if (opSize < 0 || opSize > MAX_OP_IN || payloadSize < 0 || payloadSize > PAYLOAD_CAPACITY) {
@@ -351,13 +372,10 @@ final class FuseRing {
       answerEmpty(e, -Errno.EIO.intValue());
       return;
     }
-    long start = e.payload - opSize - IN_HEADER_SIZE;
-    NATIVE.copyMemory(e.header.address(), start, IN_HEADER_SIZE);
-    NATIVE.copyMemory(e.header.address() + OP_IN, start + IN_HEADER_SIZE, opSize);
-    e.fuseBuf.putLong(0, length);
-    e.fuseBuf.putInt(8, 0);
-    e.fuseBuf.putAddress(FuseStructs.BUF_MEM, start);
-    e.fuseBuf.putInt(24, -1);
+    long start = e.payload - opSize - FuseStructs.IN_HEADER_SIZE;
+    NATIVE.copyMemory(e.header.address(), start, FuseStructs.IN_HEADER_SIZE);
+    NATIVE.copyMemory(e.header.address() + OP_IN, start + FuseStructs.IN_HEADER_SIZE, opSize);
+    FuseStructs.putMemoryBuf(e.fuseBuf, length, start);
     if (firstRequest.compareAndSet(false, true)) {
       LOG.info("requests come over io_uring now");
     }

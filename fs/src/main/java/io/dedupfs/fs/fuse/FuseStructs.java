@@ -228,6 +228,18 @@ final class FuseStructs {
   /** A struct fuse_buf: size, flags, then mem (malloc'ed by libfuse when null), fd, pos. */
   static final int BUF_SIZE = 40;
   static final int BUF_MEM = 16;
+
+  /** Makes {@code buf} describe {@code size} bytes of a request in memory at {@code mem}. */
+  static void putMemoryBuf(Pointer buf, long size, long mem) {
+    buf.putLong(0, size);
+    buf.putInt(8, 0);
+    buf.putAddress(BUF_MEM, mem);
+    buf.putInt(24, -1);
+    buf.putLong(32, 0);
+  }
+
+  /** struct fuse_in_header, which every request starts with. */
+  static final int IN_HEADER_SIZE = 40;
   /** A struct fuse_args: argc, argv, allocated. */
   static final int ARGS_SIZE = 24;
 }
