@@ -152,8 +152,7 @@ public final class FuseMount {
    * Starts the threads that read requests and have libfuse dispatch them to the adapter, and,
    * where the kernel offers it, the threads of {@link FuseRing}. When the file system is
    * unmounted each read fails with ENODEV and each ring entry with ENOTCONN (ECONNABORTED if the
-   * connection was aborted); once the last thread
-   * ends the session is taken down.
+   * connection was aborted); once the last thread ends the session is taken down.
    */
   private void serve(int threads, boolean ioUring) {
     LibFuse.LibC libc = LibFuse.LibC.load();

@@ -376,7 +376,9 @@ final class FuseRing {
     NATIVE.copyMemory(e.header.address(), start, FuseStructs.IN_HEADER_SIZE);
     NATIVE.copyMemory(e.header.address() + OP_IN, start + FuseStructs.IN_HEADER_SIZE, opSize);
     FuseStructs.putMemoryBuf(e.fuseBuf, length, start);
-    if (firstRequest.compareAndSet(false, true)) {
+    // Read first: on every request of every queue, the atomic write of a flag long set would
+    // bounce its cache line between the CPUs.
+    if (!firstRequest.get() && firstRequest.compareAndSet(false, true)) {
       LOG.info("requests come over io_uring now");
     }
     serving.set(e);
