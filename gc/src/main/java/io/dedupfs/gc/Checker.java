@@ -17,9 +17,11 @@ import io.dedupfs.store.snapshot.SnapshotReader;
 import io.dedupfs.store.snapshot.Snapshots;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -57,8 +59,11 @@ public final class Checker {
   public CheckReport run(boolean readData) throws IOException, InterruptedException {
     return snapshots.exclusively(records -> {
       Map<PackNumber, PackRecord> entries = index.packs();
-      checkPacks(entries);
-      long[] counts = checkChunks(entries.keySet(), readData);
+      Map<PackNumber, Long> agreeing = new HashMap<>();
+      long read = checkPacks(entries, readData, agreeing);
+      long[] counts = checkChunks(entries.keySet(), agreeing, readData);
+      long chunkEntries = counts[0];
+      read += counts[1];
       long references = 0;
       try (MarkedIds ids = marker.mark(records, Pacer.UNPACED, n -> { })) {
         references = ids.count();
@@ -68,7 +73,7 @@ public final class Checker {
         // A tree node that cannot be read hides what is below it: report it, and what else was found.
         problem("a snapshot's or the live tree's nodes cannot all be read: " + e.getMessage());
       }
-      return new CheckReport(entries.size(), counts[0], references, counts[1], problems.count(), problems.listed());
+      return new CheckReport(entries.size(), chunkEntries, references, read, problems.count(), problems.listed());
     });
   }
 
@@ -76,8 +81,15 @@ public final class Checker {
     problems.add(text);
   }
 
-  /** Each pack entry: its file, its length, its PackIndex, and the chunk entries pointing into it. */
-  private void checkPacks(Map<PackNumber, PackRecord> entries) throws IOException {
+  /**
+   * Each pack entry: its file, its length, its PackIndex, and the chunk entries pointing into it,
+   * counted in {@code agreeing}; with readData, each chunk the index places in it decodes to its
+   * id, read in pack order so that a block is decoded once for all its members. Returns the
+   * number of chunks read.
+   */
+  private long checkPacks(Map<PackNumber, PackRecord> entries, boolean readData, Map<PackNumber, Long> agreeing)
+      throws IOException {
+    long read = 0;
     Set<PackNumber> files = new HashSet<>(packs.list());
     for (Map.Entry<PackNumber, PackRecord> e : entries.entrySet()) {
       PackNumber p = e.getKey();
@@ -91,38 +103,73 @@ public final class Checker {
         continue;
       }
       try {
-        for (PackIndexEntry c : PackReader.readIndex(packs, p, encryption)) {
+        List<PackIndexEntry> listed = PackReader.readIndex(packs, p, encryption);
+        agreeing.put(p, 0L);
+        for (PackIndexEntry c : listed) {
           ChunkLocation expected = ChunkLocation.of(p, c);
-          index.find(c.id()).filter(l -> l.pack().equals(p) && !l.equals(expected)).ifPresent(l ->
-              problem("chunk " + c.id() + ": the index says " + l + ", pack " + p + " says " + expected));
+          Optional<ChunkLocation> indexed = index.find(c.id()).filter(l -> l.pack().equals(p));
+          if (indexed.isEmpty()) {
+            continue;
+          }
+          if (!indexed.get().equals(expected)) {
+            problem("chunk " + c.id() + ": the index says " + indexed.get() + ", pack " + p + " says " + expected);
+            continue;
+          }
+          agreeing.merge(p, 1L, Long::sum);
+          if (readData) {
+            try {
+              chunks.read(c.id(), expected, ByteBuffer.allocateDirect(expected.plainLength()));
+              read++;
+            } catch (IOException x) {
+              problem("chunk " + c.id() + ": " + x.getMessage());
+            }
+          }
         }
       } catch (IOException e2) {
         problem("pack " + p + ": " + e2.getMessage());
       }
     }
+    return read;
   }
 
-  /** Each chunk entry names a pack entry; with readData, decodes to its id. Returns {entries, read}. */
-  private long[] checkChunks(Set<PackNumber> packEntries, boolean readData) throws IOException {
+  /**
+   * Each chunk entry names a pack entry, and one whose PackIndex lists it where the entry says
+   * (as many as {@code agreeing} counted per pack whose PackIndex could be read; the others are
+   * reported already). With readData, the chunks of packs whose PackIndex could not be read are
+   * read here, each where the index says, so that the report names what of them is lost.
+   * Returns {entries, read}.
+   */
+  private long[] checkChunks(Set<PackNumber> packEntries, Map<PackNumber, Long> agreeing, boolean readData)
+      throws IOException {
     long count = 0;
     long read = 0;
+    Map<PackNumber, Long> named = new HashMap<>();
     ChunkId after = null;
     for (List<ChunkEntry> page; !(page = index.chunks(after, settings.batch())).isEmpty(); ) {
       for (ChunkEntry e : page) {
         count++;
         if (!packEntries.contains(e.location().pack())) {
           problem("chunk " + e.id() + " names pack " + e.location().pack() + ", which the index does not have");
-        } else if (readData) {
-          try {
-            chunks.read(e.id(), e.location(), ByteBuffer.allocateDirect(e.location().plainLength()));
-            read++;
-          } catch (IOException x) {
-            problem("chunk " + e.id() + ": " + x.getMessage());
+        } else {
+          named.merge(e.location().pack(), 1L, Long::sum);
+          if (readData && !agreeing.containsKey(e.location().pack())) {
+            try {
+              chunks.read(e.id(), e.location(), ByteBuffer.allocateDirect(e.location().plainLength()));
+              read++;
+            } catch (IOException x) {
+              problem("chunk " + e.id() + ": " + x.getMessage());
+            }
           }
         }
       }
       after = page.get(page.size() - 1).id();
     }
+    named.forEach((pack, n) -> {
+      Long listed = agreeing.get(pack);
+      if (listed != null && n > listed) {
+        problem((n - listed) + " chunk entries name pack " + pack + ", which does not list them there");
+      }
+    });
     return new long[] {count, read};
   }
 

@@ -41,7 +41,7 @@ import java.util.TreeMap;
  */
 final class ChunkTableRepair {
   /** A sort key: chunk id, then its location in one pack, the pack number first so that the lowest pack sorts first. */
-  private static final int KEY_LENGTH = ChunkId.LENGTH + 8 + 4 + 4 + 4 + 1 + 1;
+  private static final int KEY_LENGTH = ChunkId.LENGTH + 8 + 4 + 4 + 4 + 1 + 1 + 4 + 4;
 
   private final ChunkIndex index;
   private final PackStorage packs;
@@ -108,7 +108,7 @@ final class ChunkTableRepair {
 
   /** The pack's entry as its file says, keeping the time it was sealed if the index knew it. */
   private PackRecord recordOf(PackNumber p, List<PackIndexEntry> held, PackRecord known) throws IOException {
-    long stored = held.stream().mapToLong(PackIndexEntry::storedLength).sum();
+    long stored = held.stream().mapToLong(PackIndexEntry::storedShare).sum();
     long sealedAt = known == null ? clock.millis() : known.sealedAtMillis();
     return new PackRecord(packs.size(p), held.size(), stored, sealedAt);
   }
@@ -242,7 +242,7 @@ final class ChunkTableRepair {
       ByteBuffer k = keys.key();
       id = ChunkId.read(k);
       location = new ChunkLocation(new PackNumber(k.getLong()), k.getInt(), k.getInt(), k.getInt(),
-          ChunkKind.fromCode(k.get()), ChunkEncoding.fromCode(k.get()));
+          ChunkKind.fromCode(k.get()), ChunkEncoding.fromCode(k.get()), k.getInt(), k.getInt());
     }
   }
 
@@ -250,7 +250,7 @@ final class ChunkTableRepair {
     ByteBuffer b = ByteBuffer.allocate(KEY_LENGTH);
     id.writeTo(b);
     b.putLong(l.pack().value()).putInt(l.offset()).putInt(l.storedLength()).putInt(l.plainLength())
-        .put((byte) l.kind().code).put((byte) l.encoding().code);
+        .put((byte) l.kind().code).put((byte) l.encoding().code).putInt(l.offsetInBlock()).putInt(l.storedShare());
     return b.flip();
   }
 }

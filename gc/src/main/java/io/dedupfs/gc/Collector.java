@@ -1,6 +1,7 @@
 package io.dedupfs.gc;
 
 import io.dedupfs.gc.sort.ExternalSorter;
+import io.dedupfs.store.CorruptDataException;
 import io.dedupfs.store.chunk.ChunkId;
 import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.index.ChunkIndex.ChunkEntry;
@@ -51,7 +52,7 @@ public final class Collector {
     this.snapshots = snapshots;
     this.pending = pending;
     this.marker = new ReferenceMarker(namespace, trees, settings);
-    this.rewriter = new PackRewriter(index, packs, repository.encryption(), pipeline);
+    this.rewriter = new PackRewriter(repository, pipeline);
     this.settings = settings;
   }
 
@@ -115,10 +116,10 @@ public final class Collector {
         for (List<ChunkEntry> page; !(page = index.chunks(after, settings.batch())).isEmpty(); ) {
           for (ChunkEntry e : page) {
             if (ids.contains(e.id())) {
-              liveBytes.merge(e.location().pack(), (long) e.location().storedLength(), Long::sum);
+              liveBytes.merge(e.location().pack(), (long) e.location().storedShare(), Long::sum);
             } else {
               chunks++;
-              bytes += e.location().storedLength();
+              bytes += e.location().storedShare();
             }
           }
           after = page.get(page.size() - 1).id();
@@ -227,7 +228,7 @@ public final class Collector {
         } else {
           dead.add(e.id());
           chunks++;
-          bytes += e.location().storedLength();
+          bytes += e.location().storedShare();
         }
       }
       after = page.get(page.size() - 1).id();
@@ -256,7 +257,7 @@ public final class Collector {
     ChunkId after = null;
     for (List<ChunkEntry> page; !(page = index.chunks(after, settings.batch())).isEmpty(); ) {
       for (ChunkEntry e : page) {
-        liveBytes.merge(e.location().pack(), (long) e.location().storedLength(), Long::sum);
+        liveBytes.merge(e.location().pack(), (long) e.location().storedShare(), Long::sum);
       }
       after = page.get(page.size() - 1).id();
       pacer.step();
@@ -278,8 +279,14 @@ public final class Collector {
     long bytesOnDisk = 0;
     long rewritten = 0;
     for (PackNumber p : worthRewriting) {
-      bytesOnDisk += rewriter.rewrite(p);
-      rewritten++;
+      try {
+        bytesOnDisk += rewriter.rewrite(p);
+        rewritten++;
+      } catch (CorruptDataException e) {
+        // A damaged block cannot be decoded to leave its dead members out: the pack stays as it is,
+        // and the collection goes on with the others.
+        LOG.warn("pack {} is not rewritten: {}; dedupfs check --read-data lists what is damaged", p, e.getMessage());
+      }
       count.handled(rewritten, worthRewriting.size() + empty.size());
       pacer.step();
     }

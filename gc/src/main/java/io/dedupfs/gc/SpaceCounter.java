@@ -109,7 +109,7 @@ public final class SpaceCounter {
     private final Map<Long, long[]> uniqueAndShared = new HashMap<>();
 
     void add(ChunkEntry chunk, List<Long> owners) {
-      long stored = chunk.location().storedLength();
+      long stored = chunk.location().storedShare();
       chunks++;
       plainBytes += chunk.location().plainLength();
       storedBytes += stored;

@@ -227,6 +227,83 @@ class CollectorTest {
     }
   }
 
+  /** Small text files, different from each other, written together so their chunks share blocks. */
+  private List<Long> writeSmallFiles(int count, List<byte[]> contents) throws Exception {
+    List<Long> inodes = new ArrayList<>();
+    List<FileWriter> writers = new ArrayList<>();
+    java.util.Random r = new java.util.Random(17);
+    for (int i = 0; i < count; i++) {
+      StringBuilder text = new StringBuilder();
+      while (text.length() < 6000 + r.nextInt(6000)) {
+        text.append("line ").append(i).append(' ').append(r.nextInt(1000)).append(" of a small source file\n");
+      }
+      byte[] content = text.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      long inode = ns.mknod(Namespace.ROOT, Name.of("small" + i), Mode.S_IFREG | 0644, 0, 0, 0).number();
+      FileWriter w = new FileWriter(inode, 0, ns, pipeline);
+      w.write(0, ByteBuffer.wrap(content));
+      inodes.add(inode);
+      writers.add(w);
+      contents.add(content);
+    }
+    // Every file's chunks handed over before anything is made durable, as a copy of many files does.
+    for (FileWriter w : writers) {
+      w.settle();
+    }
+    pipeline.flush();
+    for (FileWriter w : writers) {
+      w.flush();
+    }
+    return inodes;
+  }
+
+  @Test
+  void aBlockWhoseMembersAreNotAllLiveIsStoredAnewWithoutTheDeadOnes() throws Exception {
+    List<byte[]> contents = new ArrayList<>();
+    List<Long> files = writeSmallFiles(60, contents);
+    List<ChunkEntry> before = allChunks();
+    assertTrue(before.stream().allMatch(e -> e.location().inBlock()), "small chunks written together share blocks");
+    long blocksBefore = before.stream().map(e -> e.location().pack() + ":" + e.location().offset()).distinct().count();
+    assertTrue(blocksBefore < 10, blocksBefore + " blocks for 60 files");
+    // Three files in four go: every block keeps some members and loses more.
+    Set<ChunkId> dead = new java.util.HashSet<>();
+    for (int i = 0; i < files.size(); i++) {
+      if (i % 4 != 0) {
+        dead.addAll(chunksOf(files.get(i)));
+        ns.unlink(Namespace.ROOT, Name.of("small" + i));
+      }
+    }
+    long diskBefore = packBytesOnDisk();
+
+    GcReport report = collector().run();
+
+    assertEquals(1, report.packsRewritten(), report.toString());
+    long diskAfter = packBytesOnDisk();
+    assertTrue(diskAfter < diskBefore * 0.5, "the dead members' bytes went too: " + diskBefore + " -> " + diskAfter);
+    List<ChunkEntry> after = allChunks();
+    assertEquals(15, after.size());
+    for (ChunkEntry e : after) {
+      assertTrue(!dead.contains(e.id()));
+      assertTrue(e.location().inBlock(), e + " is in a block again");
+    }
+    for (io.dedupfs.store.pack.PackNumber p : repo.packs().list()) {
+      for (io.dedupfs.store.pack.PackIndexEntry e : io.dedupfs.store.pack.PackReader.readIndex(repo.packs(), p,
+          repo.encryption())) {
+        assertTrue(!dead.contains(e.id()), "no pack lists a dead chunk: " + e);
+      }
+      assertEquals(repo.index().findPack(p).orElseThrow().storedBytes(), after.stream()
+          .filter(e -> e.location().pack().equals(p)).mapToLong(e -> e.location().storedShare()).sum(),
+          "the live shares of the new pack are its stored bytes");
+    }
+    try (ChunkReader fresh = ChunkReader.of(repo)) {
+      FileReader freshReader = new FileReader(ns, fresh, 0);
+      for (int i = 0; i < files.size(); i += 4) {
+        ByteBuffer b = ByteBuffer.allocate(contents.get(i).length);
+        freshReader.read(files.get(i), 0, b);
+        assertEquals(ByteBuffer.wrap(contents.get(i)), b.flip(), "file " + i + " reads back from its new block");
+      }
+    }
+  }
+
   @Test
   void aSnapshotWaitingToBeTakenStopsTheCollectionWhichThenStartsOver() throws Exception {
     byte[] content = random(6);

@@ -73,7 +73,7 @@ final class TestRepository implements AutoCloseable {
   long storedBytes(Set<ChunkId> ids) throws Exception {
     long sum = 0;
     for (ChunkId id : ids) {
-      sum += repo.index().find(id).orElseThrow().storedLength();
+      sum += repo.index().find(id).orElseThrow().storedShare();
     }
     return sum;
   }

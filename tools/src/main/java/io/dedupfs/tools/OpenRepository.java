@@ -30,6 +30,11 @@ import java.util.Optional;
 final class OpenRepository implements AutoCloseable {
   /** Ingest memory of a command: it stores tree nodes and metadata, not file data. */
   private static final long MEMORY = 64L << 20;
+  /**
+   * Ingest workers of a command, whatever the machine: each holds a scratch of the largest
+   * chunk's size from the budget, so one per CPU would not fit it on a machine with many.
+   */
+  private static final int WORKERS = 2;
 
   /** Decoded tree nodes kept while a command walks snapshots. */
   private static final long TREE_CACHE_BYTES = 8L << 20;
@@ -60,7 +65,8 @@ final class OpenRepository implements AutoCloseable {
 
   private static OpenRepository open(Repository repository) throws IOException {
     try {
-      IngestPipeline pipeline = new IngestPipeline(repository, IngestSettings.forMemory(MEMORY), Clock.systemUTC());
+      IngestPipeline pipeline = new IngestPipeline(repository,
+          new IngestSettings(MEMORY, WORKERS, IngestSettings.DEFAULT_COMMIT_INTERVAL, 4), Clock.systemUTC());
       try {
         Namespace namespace = Namespace.open(repository.index(), Clock.systemUTC());
         // No file is open for writing here, so nothing is pending before a snapshot.

@@ -24,6 +24,14 @@ public final class BoundedCache<K, V> {
     return entries.get(key);
   }
 
+  /** Drops {@code key}'s value, if kept. */
+  public synchronized void remove(K key) {
+    V value = entries.remove(key);
+    if (value != null) {
+      bytes -= weight.applyAsInt(value);
+    }
+  }
+
   public synchronized void put(K key, V value) {
     int w = weight.applyAsInt(value);
     if (w > capacity || entries.containsKey(key)) {

@@ -5,7 +5,9 @@ public enum ChunkEncoding {
   /** The plaintext as is. */
   RAW(0),
   /** One zstd frame. */
-  ZSTD(1);
+  ZSTD(1),
+  /** A member of a block: small chunks compressed together as one zstd frame (FORMAT.md §5.1). */
+  BLOCK(2);
 
   public final int code;
 
@@ -17,6 +19,7 @@ public enum ChunkEncoding {
     return switch (code) {
       case 0 -> RAW;
       case 1 -> ZSTD;
+      case 2 -> BLOCK;
       default -> throw new IllegalArgumentException("unknown chunk encoding " + code);
     };
   }

@@ -14,10 +14,19 @@ public final class ChunkCompressor implements AutoCloseable {
   private final ZstdCompressCtx context;
 
   public ChunkCompressor(Compression compression) {
+    this(compression, false);
+  }
+
+  /**
+   * A compressor whose frames carry zstd's content checksum when {@code checksummed}: a block's
+   * (FORMAT.md §5.1), so that damage anywhere in it is found whichever member is read. A chunk
+   * alone needs none: it is verified against its id.
+   */
+  public ChunkCompressor(Compression compression, boolean checksummed) {
     if (compression.algorithm() == Compression.Algorithm.NONE) {
       context = null;
     } else {
-      context = new ZstdCompressCtx().setLevel(compression.level()).setChecksum(false).setContentSize(true);
+      context = new ZstdCompressCtx().setLevel(compression.level()).setChecksum(checksummed).setContentSize(true);
     }
   }
 
@@ -44,6 +53,24 @@ public final class ChunkCompressor implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /**
+   * Compresses {@code src[position, limit)} into {@code dst[0, capacity)} whatever the result's
+   * size (a block, FORMAT.md §5.1, is always one zstd frame); {@code dst} must hold the bound.
+   *
+   * @return the compressed length
+   */
+  public int compress(ByteBuffer src, ByteBuffer dst) {
+    if (context == null) {
+      throw new IllegalStateException("compression is off");
+    }
+    return context.compressDirectByteBuffer(dst, 0, dst.capacity(), src, src.position(), src.remaining());
+  }
+
+  /** The most bytes zstd can make of {@code plainLength} bytes: room enough for {@link #compress}. */
+  public static int bound(int plainLength) {
+    return Math.toIntExact(Zstd.compressBound(plainLength));
   }
 
   @Override

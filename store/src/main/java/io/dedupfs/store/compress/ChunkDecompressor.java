@@ -1,5 +1,6 @@
 package io.dedupfs.store.compress;
 
+import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
 import io.dedupfs.store.CorruptDataException;
@@ -24,6 +25,19 @@ public final class ChunkDecompressor implements AutoCloseable {
     if (n != plainLength) {
       throw new CorruptDataException(what + ": decodes to " + n + " bytes, index says " + plainLength);
     }
+  }
+
+  /**
+   * The decoded length a zstd frame's header declares, checked against {@code limit}; {@code src}
+   * is a direct buffer holding the frame from its position.
+   */
+  public static int declaredLength(ByteBuffer src, int limit, String what) throws CorruptDataException {
+    long n = Zstd.getDirectByteBufferFrameContentSize(src, src.position(), src.remaining());
+    if (n < 0 || n > limit) {
+      throw new CorruptDataException(what + ": zstd frame declares " + (n < 0 ? "no" : n + " bytes, more than " + limit)
+          + " decoded length");
+    }
+    return (int) n;
   }
 
   @Override

@@ -15,6 +15,10 @@ final class IndexCodec {
   static final int LOCATION_OFFSET_KIND = 20;
   static final int LOCATION_OFFSET_ENCODING = 21;
   static final int LOCATION_LENGTH = 22;
+  static final int LOCATION_OFFSET_IN_BLOCK = 22;
+  static final int LOCATION_OFFSET_SHARE = 26;
+  /** A block member's location also says where it starts in its block and its share of it. */
+  static final int BLOCK_MEMBER_LOCATION_LENGTH = 30;
 
   static final int PACK_OFFSET_FILE_LENGTH = 0;
   static final int PACK_OFFSET_CHUNK_COUNT = 8;
@@ -25,8 +29,11 @@ final class IndexCodec {
   private IndexCodec() {}
 
   static byte[] encodeLocation(ChunkLocation l) {
-    return ByteBuffer.allocate(LOCATION_LENGTH)
-        .putLong(LOCATION_OFFSET_PACK, l.pack().value())
+    ByteBuffer b = ByteBuffer.allocate(l.inBlock() ? BLOCK_MEMBER_LOCATION_LENGTH : LOCATION_LENGTH);
+    if (l.inBlock()) {
+      b.putInt(LOCATION_OFFSET_IN_BLOCK, l.offsetInBlock()).putInt(LOCATION_OFFSET_SHARE, l.storedShare());
+    }
+    return b.putLong(LOCATION_OFFSET_PACK, l.pack().value())
         .putInt(LOCATION_OFFSET_OFFSET, l.offset())
         .putInt(LOCATION_OFFSET_STORED, l.storedLength())
         .putInt(LOCATION_OFFSET_PLAIN, l.plainLength())
@@ -36,18 +43,27 @@ final class IndexCodec {
   }
 
   static ChunkLocation decodeLocation(byte[] bytes) throws CorruptDataException {
-    if (bytes.length != LOCATION_LENGTH) {
-      throw new CorruptDataException("index: chunk location has " + bytes.length + " bytes, expected " + LOCATION_LENGTH);
+    if (bytes.length != LOCATION_LENGTH && bytes.length != BLOCK_MEMBER_LOCATION_LENGTH) {
+      throw new CorruptDataException("index: chunk location has " + bytes.length + " bytes, expected "
+          + LOCATION_LENGTH + " or " + BLOCK_MEMBER_LOCATION_LENGTH);
     }
     ByteBuffer v = ByteBuffer.wrap(bytes);
     try {
+      ChunkEncoding encoding = ChunkEncoding.fromCode(v.get(LOCATION_OFFSET_ENCODING));
+      if ((encoding == ChunkEncoding.BLOCK) != (bytes.length == BLOCK_MEMBER_LOCATION_LENGTH)) {
+        throw new CorruptDataException("index: a chunk location of " + bytes.length + " bytes has encoding " + encoding);
+      }
+      int stored = v.getInt(LOCATION_OFFSET_STORED);
+      boolean member = encoding == ChunkEncoding.BLOCK;
       return new ChunkLocation(
           new PackNumber(v.getLong(LOCATION_OFFSET_PACK)),
           v.getInt(LOCATION_OFFSET_OFFSET),
-          v.getInt(LOCATION_OFFSET_STORED),
+          stored,
           v.getInt(LOCATION_OFFSET_PLAIN),
           ChunkKind.fromCode(v.get(LOCATION_OFFSET_KIND)),
-          ChunkEncoding.fromCode(v.get(LOCATION_OFFSET_ENCODING)));
+          encoding,
+          member ? v.getInt(LOCATION_OFFSET_IN_BLOCK) : 0,
+          member ? v.getInt(LOCATION_OFFSET_SHARE) : stored);
     } catch (IllegalArgumentException e) {
       throw new CorruptDataException("index: invalid chunk location: " + e.getMessage(), e);
     }

@@ -14,7 +14,9 @@ import io.dedupfs.store.concurrent.Uninterruptibly;
 import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.index.ChunkLocation;
 import io.dedupfs.store.index.IndexWriter;
+import io.dedupfs.store.pack.PackCodec;
 import io.dedupfs.store.pack.PackNumber;
+import io.dedupfs.store.repo.Compression;
 import io.dedupfs.store.repo.Repository;
 import io.dedupfs.store.repo.RepositoryConfig;
 import io.dedupfs.store.stats.StageStats;
@@ -82,6 +84,9 @@ public final class IngestPipeline implements AutoCloseable {
   private final List<PooledBuffer> workerScratch = new ArrayList<>();
   private final IndexWriter indexWriter;
   private final PackSink sink;
+  private final ChunkEncoder encoder;
+  /** Stores small chunks in blocks; null when chunks are not compressed (a block would gain nothing). */
+  private final BlockStore blocks;
   private final ScheduledExecutorService sealTimer;
   private final long firstPack;
 
@@ -121,11 +126,13 @@ public final class IngestPipeline implements AutoCloseable {
     int largest = BufferPool.classSize(maxChunk);
     // A worker's scratch holds a chunk compressed, or sealed: then with a nonce and a tag around it.
     int scratchSize = BufferPool.classSize(maxChunk + encryption.overhead());
-    long chunkBudget = settings.memoryBytes() - (long) settings.workers() * scratchSize;
+    boolean compressing = config.compression().algorithm() != Compression.Algorithm.NONE;
+    long blockReserve = compressing ? BlockBuilder.reservedBytes(encryption.overhead()) : 0;
+    long chunkBudget = settings.memoryBytes() - (long) settings.workers() * scratchSize - blockReserve;
     // Stagings may hold at most half of what the workers' scratch leaves, so chunk buffers always find room.
     this.stagingLimit = chunkBudget / 2;
     if (stagingLimit < largest) {
-      long minimum = (long) settings.workers() * scratchSize + 2L * largest;
+      long minimum = (long) settings.workers() * scratchSize + blockReserve + 2L * largest;
       throw new IllegalArgumentException("memory budget too small: with " + settings.workers() + " workers and a "
           + maxChunk + "-byte maximum chunk it must be at least " + minimum + " bytes ("
           + ((minimum + (1 << 20) - 1) >> 20) + " MiB)");
@@ -150,8 +157,12 @@ public final class IngestPipeline implements AutoCloseable {
       firstPack = Math.max(firstPack, p.value() + 1);
     }
     this.firstPack = firstPack;
+    // Everything it writes is of the current format (FORMAT.md §3).
     this.sink = new PackSink(repository.packs(), encryption, indexWriter, firstPack, config.packTargetSize(),
-        settings.maxPendingSeals(), clock, appendStage, sealStage);
+        settings.maxPendingSeals(), clock, appendStage, sealStage, repository::upgradeFormat);
+    this.encoder = new ChunkEncoder(encryption, sink, compressStage, encryptStage, storedBytes);
+    this.blocks = compressing
+        ? new BlockStore(pool, clock, config.compression(), encryption.overhead(), encoder) : null;
     for (int i = 0; i < settings.workers(); i++) {
       PooledBuffer scratch = pool.tryAcquire(scratchSize);
       workerScratch.add(scratch);
@@ -169,6 +180,9 @@ public final class IngestPipeline implements AutoCloseable {
     sealTimer.scheduleWithFixedDelay(() -> {
       // A scheduled task that throws is never run again: nothing may escape, or commits would stop.
       try {
+        if (blocks != null) {
+          blocks.storeOpenIfOlderThan(settings.commitInterval(), this::sealOpenPackQuietly);
+        }
         sink.sealIfOlderThan(settings.commitInterval());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -200,6 +214,7 @@ public final class IngestPipeline implements AutoCloseable {
       }
     }
     try {
+      storeOpenBlock();
       sink.sealAll().get();
     } catch (ExecutionException e) {
       throw new StoreException("could not make written data durable: " + e.getCause().getMessage(), e.getCause());
@@ -212,7 +227,29 @@ public final class IngestPipeline implements AutoCloseable {
    * chunks, so a busy pipeline cannot delay it.
    */
   public void sealOpenPack() throws InterruptedException {
+    try {
+      storeOpenBlock();
+    } catch (IOException e) {
+      // The block's chunks carry the failure to whoever waits for them.
+      LOG.debug("storing the open block failed", e);
+    }
     sink.sealAll();
+  }
+
+  /** For the seal timer, after it had the open block stored: seals the pack it went into. */
+  private void sealOpenPackQuietly() {
+    try {
+      sink.sealAll();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Has the open block stored now, if any, so that its chunks can become durable before it fills. */
+  private void storeOpenBlock() throws IOException, InterruptedException {
+    if (blocks != null) {
+      blocks.storeOpen();
+    }
   }
 
   /**
@@ -227,7 +264,7 @@ public final class IngestPipeline implements AutoCloseable {
   }
 
   /** A fresh pack number from this process's sequence, for a pack written outside the pipeline. */
-  public PackNumber allocatePackNumber() {
+  public PackNumber allocatePackNumber() throws IOException {
     return new PackNumber(sink.allocatePackNumber());
   }
 
@@ -446,38 +483,18 @@ public final class IngestPipeline implements AutoCloseable {
       return;
     }
     mine.durable.whenComplete((v, e) -> inFlight.remove(id, mine));
-
-    long t2 = System.nanoTime();
-    // Compressed past the headroom of a sealed blob, so that sealing then works in place.
-    ByteBuffer compressInto = scratch.slice(encryption.headroom(), scratch.capacity() - encryption.overhead());
-    int compressed = compressor.compressIfSmaller(data, compressInto);
-    ByteBuffer body = compressed < 0 ? data : compressInto.limit(compressed);
-    ChunkEncoding encoding = compressed < 0 ? ChunkEncoding.RAW : ChunkEncoding.ZSTD;
-    long t3 = System.nanoTime();
-    compressStage.worked(t3 - t2);
-    compressStage.processed(1, length);
-    ByteBuffer stored = encryption.seal(body, sealingRoom(scratch, body.remaining()), id.toBytes());
-    encryptStage.worked(System.nanoTime() - t3);
-    encryptStage.processed(1, length);
-    int storedLength = stored.remaining();
+    newChunks.increment();
+    newBytes.add(length);
     try {
-      sink.append(mine, job.kind(), encoding, length, stored);
-    } catch (IOException | RuntimeException e) {
+      if (blocks != null && BlockBuilder.joins(length)) {
+        blocks.add(mine, job.kind(), data);
+      } else {
+        encoder.storeAlone(mine, job.kind(), data, compressor, scratch);
+      }
+    } catch (IOException | InterruptedException | RuntimeException e) {
       mine.durable.completeExceptionally(e);
       throw e;
     }
-    newChunks.increment();
-    newBytes.add(length);
-    storedBytes.add(storedLength);
-  }
-
-  /**
-   * Where a chunk is sealed: the scratch, or for a tree chunk larger than any data chunk (up to
-   * 16 MiB, FORMAT.md §5), a buffer of its own.
-   */
-  private ByteBuffer sealingRoom(ByteBuffer scratch, int bodyLength) {
-    int needed = bodyLength + encryption.overhead();
-    return needed <= scratch.capacity() ? scratch.duplicate().clear() : ByteBuffer.allocate(needed);
   }
 
   /** Flushes, then stops every thread and returns every buffer. */
@@ -490,9 +507,22 @@ public final class IngestPipeline implements AutoCloseable {
       throw new java.io.InterruptedIOException("interrupted while making written data durable");
     } finally {
       sealTimer.shutdownNow();
+      // A timer run under way may still hand the block store a task: it ends first.
+      Uninterruptibly.shutdown(sealTimer);
       // Streams still being chunked finish while the workers can take their chunks.
       Uninterruptibly.shutdown(chunkers);
       stopWorkers();
+      // Chunks the drained streams added after the flush go into the last block and pack.
+      if (blocks != null) {
+        blocks.close();
+      }
+      try {
+        sink.sealAll().get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | RuntimeException e) {
+        LOG.error("could not make the last written data durable", e);
+      }
       sink.shutdown();
       indexWriter.close();
       workerScratch.forEach(PooledBuffer::close);

@@ -46,12 +46,17 @@ final class PackSink {
   private final AtomicLong packsSealed = new AtomicLong();
   private final Set<CompletableFuture<Void>> outstanding = ConcurrentHashMap.newKeySet();
 
+  private final BeforeFirstPack beforeFirstPack;
+  private final Object firstPackLock = new Object();
+  private boolean packWritten;
+
   private PackWriter current;
   private List<InFlightChunk> currentChunks = new ArrayList<>();
   private long currentOpenedAt;
 
   PackSink(PackStorage storage, Encryption encryption, IndexWriter indexWriter, long firstNumber, long targetSize,
-      int maxPendingSeals, Clock clock, StageStats appendStage, StageStats sealStage) {
+      int maxPendingSeals, Clock clock, StageStats appendStage, StageStats sealStage, BeforeFirstPack beforeFirstPack) {
+    this.beforeFirstPack = beforeFirstPack;
     this.storage = storage;
     this.encryption = encryption;
     this.indexWriter = indexWriter;
@@ -68,25 +73,47 @@ final class PackSink {
     this.nextNumber = new AtomicLong(firstNumber);
   }
 
+  /** Runs once before the first pack file is created (the repository's format upgrade, FORMAT.md §3). */
+  interface BeforeFirstPack {
+    void run() throws IOException;
+  }
+
   /** Appends a stored chunk; the chunk's durable future completes once its pack is committed. */
   synchronized void append(InFlightChunk chunk, ChunkKind kind, ChunkEncoding encoding, int plainLength, ByteBuffer stored)
       throws IOException, InterruptedException {
+    appendToCurrent(List.of(chunk), w -> List.of(w.append(chunk.id, kind, encoding, plainLength, stored)));
+  }
+
+  /** Appends a stored block (FORMAT.md §5.1); each chunk's future completes once its pack is committed. */
+  synchronized void appendBlock(List<InFlightChunk> chunks, List<PackWriter.BlockMember> members, ByteBuffer stored)
+      throws IOException, InterruptedException {
+    appendToCurrent(chunks, w -> w.appendBlock(members, stored));
+  }
+
+  private interface Append {
+    List<PackIndexEntry> to(PackWriter writer) throws IOException;
+  }
+
+  private void appendToCurrent(List<InFlightChunk> chunks, Append append) throws IOException, InterruptedException {
     long start = System.nanoTime();
     if (current == null) {
-      current = new PackWriter(new PackNumber(nextNumber.getAndIncrement()), storage, encryption);
+      current = new PackWriter(allocate(), storage, encryption);
       currentOpenedAt = clock.millis();
     }
-    PackIndexEntry entry;
+    long before = current.storedBytes();
+    List<PackIndexEntry> entries;
     try {
-      entry = current.append(chunk.id, kind, encoding, plainLength, stored);
+      entries = append.to(current);
     } catch (IOException e) {
       abandonCurrent(e);
       throw e;
     }
-    chunk.location = ChunkLocation.of(current.number(), entry);
-    currentChunks.add(chunk);
+    for (int i = 0; i < chunks.size(); i++) {
+      chunks.get(i).location = ChunkLocation.of(current.number(), entries.get(i));
+    }
+    currentChunks.addAll(chunks);
     appendStage.worked(System.nanoTime() - start);
-    appendStage.processed(1, entry.storedLength());
+    appendStage.processed(chunks.size(), current.storedBytes() - before);
     if (current.size() >= targetSize) {
       sealCurrent();
     }
@@ -99,10 +126,19 @@ final class PackSink {
     }
   }
 
-  /** Seals the open pack, if any; the returned future completes when every pack sealed so far is committed. */
   /** A pack number for a pack written outside this sink (the collector's rewrites): never reused. */
-  long allocatePackNumber() {
-    return nextNumber.getAndIncrement();
+  long allocatePackNumber() throws IOException {
+    return allocate().value();
+  }
+
+  private PackNumber allocate() throws IOException {
+    synchronized (firstPackLock) {
+      if (!packWritten) {
+        beforeFirstPack.run();
+        packWritten = true;
+      }
+    }
+    return new PackNumber(nextNumber.getAndIncrement());
   }
 
   /** The number the next pack will get. */
@@ -110,6 +146,7 @@ final class PackSink {
     return nextNumber.get();
   }
 
+  /** Seals the open pack, if any; the returned future completes when every pack sealed so far is committed. */
   CompletableFuture<Void> sealAll() throws InterruptedException {
     synchronized (this) {
       if (current != null) {

@@ -21,19 +21,19 @@ public final class PackReader {
     }
     ByteBuffer header = ByteBuffer.allocate(PackCodec.HEADER_LENGTH);
     storage.read(number, 0, header);
-    PackNumber named = PackCodec.decodeHeader(header, encryption, what);
-    if (!named.equals(number)) {
-      throw new CorruptDataException(what + " names itself pack " + named);
+    PackCodec.Header named = PackCodec.decodeHeader(header, encryption, what);
+    if (!named.number().equals(number)) {
+      throw new CorruptDataException(what + " names itself pack " + named.number());
     }
     ByteBuffer trailer = ByteBuffer.allocate(PackCodec.TRAILER_LENGTH);
     storage.read(number, size - PackCodec.TRAILER_LENGTH, trailer);
-    int indexLength = PackCodec.decodeTrailerIndexLength(trailer, encryption, what);
+    int indexLength = PackCodec.decodeTrailerIndexLength(trailer, named, encryption, what);
     long indexOffset = size - PackCodec.TRAILER_LENGTH - indexLength;
     if (indexOffset < PackCodec.HEADER_LENGTH) {
       throw new CorruptDataException(what + " trailer names an index longer than the pack");
     }
     ByteBuffer index = ByteBuffer.allocate(indexLength);
     storage.read(number, indexOffset, index);
-    return PackCodec.decodeIndex(index.flip(), trailer, size, number, encryption, what);
+    return PackCodec.decodeIndex(index.flip(), trailer, size, named, encryption, what);
   }
 }

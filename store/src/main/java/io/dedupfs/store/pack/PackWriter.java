@@ -65,6 +65,42 @@ public final class PackWriter {
     return entry;
   }
 
+  /** A chunk of a block to append: its id, kind and plain length, in the block's order. */
+  public record BlockMember(ChunkId id, ChunkKind kind, int plainLength) {}
+
+  /**
+   * Appends {@code stored[position, limit)} as a block (FORMAT.md §5.1) holding {@code members}'
+   * plaintexts back to back; each gets an entry whose share of the stored bytes is in proportion
+   * to its plain length, the remainder going to the last.
+   */
+  public List<PackIndexEntry> appendBlock(List<BlockMember> members, ByteBuffer stored) throws IOException {
+    if (members.size() < 2) {
+      throw new IllegalArgumentException("a block holds at least 2 chunks, not " + members.size());
+    }
+    long offset = output.position();
+    int length = stored.remaining();
+    guarded(() -> output.write(stored));
+    long plainTotal = 0;
+    for (BlockMember m : members) {
+      plainTotal += m.plainLength();
+    }
+    List<PackIndexEntry> written = new ArrayList<>(members.size());
+    int offsetInBlock = 0;
+    long sharesGiven = 0;
+    for (int i = 0; i < members.size(); i++) {
+      BlockMember m = members.get(i);
+      int share = i == members.size() - 1 ? (int) (length - sharesGiven)
+          : (int) (plainTotal == 0 ? 0 : (long) length * m.plainLength() / plainTotal);
+      written.add(new PackIndexEntry(m.id(), offset, length, m.plainLength(), m.kind(), ChunkEncoding.BLOCK,
+          offsetInBlock, share));
+      offsetInBlock += m.plainLength();
+      sharesGiven += share;
+    }
+    entries.addAll(written);
+    storedBytes += length;
+    return written;
+  }
+
   /** Writes the PackIndex and trailer and makes the pack durable. */
   public List<PackIndexEntry> seal() throws IOException {
     guarded(() -> {

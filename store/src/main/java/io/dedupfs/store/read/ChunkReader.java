@@ -1,6 +1,7 @@
 package io.dedupfs.store.read;
 
 import io.dedupfs.store.ChunkNotFoundException;
+import io.dedupfs.store.cache.BoundedCache;
 import io.dedupfs.store.CorruptDataException;
 import io.dedupfs.store.chunk.ChunkEncoding;
 import io.dedupfs.store.chunk.ChunkHasher;
@@ -10,6 +11,8 @@ import io.dedupfs.store.compress.ChunkDecompressor;
 import io.dedupfs.store.crypto.Encryption;
 import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.index.ChunkLocation;
+import io.dedupfs.store.pack.PackCodec;
+import io.dedupfs.store.pack.PackNumber;
 import io.dedupfs.store.pack.PackStorage;
 import io.dedupfs.store.repo.Repository;
 import java.io.EOFException;
@@ -25,11 +28,20 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * Thread-safe; per-thread state is pooled.
  */
 public final class ChunkReader implements AutoCloseable {
+  /**
+   * Decoded blocks kept: reading a directory's small files one after another decodes each block
+   * once, and a few readers at once keep theirs.
+   */
+  private static final long BLOCK_CACHE_BYTES = 8L << 20;
   private final ChunkIndex index;
   private final PackStorage packs;
   private final Encryption encryption;
   private final ChunkIdScheme chunkIds;
   private final ConcurrentLinkedQueue<Decoder> decoders = new ConcurrentLinkedQueue<>();
+  private final BoundedCache<BlockKey, byte[]> blocks = new BoundedCache<>(BLOCK_CACHE_BYTES, plain -> plain.length);
+
+  /** A block is named by where it lies; its length too, should a pack number ever be used again. */
+  private record BlockKey(PackNumber pack, int offset, int storedLength) {}
 
   /** A decompressor, a hasher and direct scratch buffers (zstd decodes between direct buffers only). */
   private static final class Decoder {
@@ -118,17 +130,10 @@ public final class ChunkReader implements AutoCloseable {
     }
     try {
       ByteBuffer target = dst.slice(dst.position(), where.plainLength());
-      if (where.encoding() == ChunkEncoding.RAW && !encryption.enabled()) {
-        // Nothing to decode: straight from the pack into the caller's buffer.
-        packs.read(where.pack(), where.offset(), target.duplicate());
+      if (where.inBlock()) {
+        readMember(id, where, target, d, what);
       } else {
-        ByteBuffer stored = d.stored(where.storedLength());
-        packs.read(where.pack(), where.offset(), stored);
-        ByteBuffer body = encryption.open(stored.flip(), d.opened(where.storedLength()), id.toBytes(), what);
-        decode(body, target, where, d, what);
-      }
-      if (!d.hasher.idOf(target).equals(id)) {
-        throw new CorruptDataException(what + ": content does not match its id");
+        readAlone(id, where, target, d, what);
       }
       dst.position(dst.position() + where.plainLength());
       return where.plainLength();
@@ -138,6 +143,70 @@ public final class ChunkReader implements AutoCloseable {
     } finally {
       decoders.add(d);
     }
+  }
+
+  private void readAlone(ChunkId id, ChunkLocation where, ByteBuffer target, Decoder d, String what)
+      throws IOException {
+    if (where.encoding() == ChunkEncoding.RAW && !encryption.enabled()) {
+      // Nothing to decode: straight from the pack into the caller's buffer.
+      packs.read(where.pack(), where.offset(), target.duplicate());
+    } else {
+      ByteBuffer stored = d.stored(where.storedLength());
+      packs.read(where.pack(), where.offset(), stored);
+      ByteBuffer body = encryption.open(stored.flip(), d.opened(where.storedLength()), id.toBytes(), what);
+      decode(body, target, where, d, what);
+    }
+    verify(id, target, d, what);
+  }
+
+  private static void verify(ChunkId id, ByteBuffer plain, Decoder d, String what) throws CorruptDataException {
+    if (!d.hasher.idOf(plain).equals(id)) {
+      throw new CorruptDataException(what + ": content does not match its id");
+    }
+  }
+
+  /**
+   * Copies a block member's plaintext into {@code target} from its block, decoded now or earlier.
+   * A member that does not match its id in a block decoded earlier is read again from the pack,
+   * so what the cache holds can never be what makes a chunk look corrupt.
+   */
+  private void readMember(ChunkId id, ChunkLocation where, ByteBuffer target, Decoder d, String what)
+      throws IOException {
+    BlockKey key = new BlockKey(where.pack(), where.offset(), where.storedLength());
+    byte[] block = blocks.get(key);
+    if (block != null) {
+      copyMember(block, where, target, what);
+      if (d.hasher.idOf(target).equals(id)) {
+        return;
+      }
+      blocks.remove(key);
+    }
+    block = decodeBlock(where, d, what);
+    copyMember(block, where, target, what);
+    verify(id, target, d, what);
+    blocks.put(key, block);
+  }
+
+  private static void copyMember(byte[] block, ChunkLocation where, ByteBuffer target, String what)
+      throws CorruptDataException {
+    if ((long) where.offsetInBlock() + where.plainLength() > block.length) {
+      throw new CorruptDataException(what + ": ends at " + ((long) where.offsetInBlock() + where.plainLength())
+          + " in a block of " + block.length + " bytes");
+    }
+    target.put(0, block, where.offsetInBlock(), where.plainLength());
+  }
+
+  private byte[] decodeBlock(ChunkLocation where, Decoder d, String what) throws IOException {
+    ByteBuffer stored = d.stored(where.storedLength());
+    packs.read(where.pack(), where.offset(), stored);
+    ByteBuffer body = encryption.open(stored.flip(), d.opened(where.storedLength()), PackCodec.blockAssociatedData(),
+        what + " (its block)");
+    int length = ChunkDecompressor.declaredLength(body, PackCodec.BLOCK_MAX_PLAIN, what + " (its block)");
+    ByteBuffer plain = d.plain(length);
+    d.decompressor.decompress(body, plain, length, what + " (its block)");
+    byte[] block = new byte[length];
+    plain.get(0, block);
+    return block;
   }
 
   private static void decode(ByteBuffer body, ByteBuffer target, ChunkLocation where, Decoder d, String what)

@@ -49,16 +49,22 @@ public final class ConfigCodec {
     return b.array();
   }
 
+  /** The format version a config's bytes name (checked by {@link #decode}). */
+  static int versionOf(byte[] bytes) {
+    return Short.toUnsignedInt(ByteBuffer.wrap(bytes).getShort(OFFSET_VERSION));
+  }
+
   public static RepositoryConfig decode(byte[] bytes) throws FormatVersionException, CorruptDataException {
     if (bytes.length < OFFSET_VERSION + 2 || !java.util.Arrays.equals(bytes, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
       throw new FormatVersionException("not a dedupfs repository config (bad magic)");
     }
     ByteBuffer b = ByteBuffer.wrap(bytes);
-    int version = Short.toUnsignedInt(b.getShort(OFFSET_VERSION));
-    if (version != RepositoryConfig.FORMAT_VERSION) {
+    int version = versionOf(bytes);
+    if (version < RepositoryConfig.FIRST_FORMAT_VERSION || version > RepositoryConfig.FORMAT_VERSION) {
       throw new FormatVersionException(
-          "repository format version " + version + " is not supported by this dedupfs (it reads version "
-              + RepositoryConfig.FORMAT_VERSION + ")" + (version > RepositoryConfig.FORMAT_VERSION ? "; upgrade dedupfs" : ""));
+          "repository format version " + version + " is not supported by this dedupfs (it reads versions "
+              + RepositoryConfig.FIRST_FORMAT_VERSION + " to " + RepositoryConfig.FORMAT_VERSION + ")"
+              + (version > RepositoryConfig.FORMAT_VERSION ? "; upgrade dedupfs" : ""));
     }
     if (bytes.length != LENGTH) {
       throw new CorruptDataException("repository config has " + bytes.length + " bytes, expected " + LENGTH);

@@ -19,12 +19,15 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An open repository (FORMAT.md §2): its config, pack storage and index, held under the
  * repository's exclusive lock until closed.
  */
 public final class Repository implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Repository.class);
   static final String CONFIG = "config";
   static final String LOCK = "lock";
   static final String PACKS = "packs";
@@ -37,11 +40,13 @@ public final class Repository implements AutoCloseable {
   private final RepositoryLock lock;
   private final PackStorage packs;
   private final ChunkIndex index;
+  private int formatVersion;
   private boolean closed;
 
-  private Repository(Path path, RepositoryConfig config, Optional<MasterKeys> keys, RepositoryLock lock,
-      PackStorage packs, ChunkIndex index) {
+  private Repository(Path path, RepositoryConfig config, int formatVersion, Optional<MasterKeys> keys,
+      RepositoryLock lock, PackStorage packs, ChunkIndex index) {
     this.path = path;
+    this.formatVersion = formatVersion;
     this.config = config;
     this.keys = keys;
     this.encryption = keys.<Encryption>map(MasterKeys::encryption).orElse(Encryption.NONE);
@@ -97,7 +102,8 @@ public final class Repository implements AutoCloseable {
           sealingOf(keys));
       // The config goes last: a directory without one is not a repository, so a failed init is not mistaken for one.
       DurableFiles.writeAtomically(path.resolve(CONFIG), ConfigCodec.encode(config));
-      return new Repository(path, config, keys, lock, new LocalPackStorage(path.resolve(PACKS)), index);
+      return new Repository(path, config, RepositoryConfig.FORMAT_VERSION, keys, lock,
+          new LocalPackStorage(path.resolve(PACKS)), index);
     } catch (IOException | RuntimeException e) {
       lock.close();
       throw e;
@@ -119,6 +125,7 @@ public final class Repository implements AutoCloseable {
 
   private static Repository open(Path path, OpenOptions options, boolean rebuildIndex) throws IOException {
     RepositoryConfig config = configOf(path);
+    int formatVersion = ConfigCodec.versionOf(Files.readAllBytes(path.resolve(CONFIG)));
     // Unlocked before the lock is taken: a wrong passphrase is refused before anything is written.
     if (!config.encrypted() && Files.exists(RepositoryKeys.fileOf(path))) {
       // The config is not authenticated: one replaced by a plain one must not make new data go in the clear.
@@ -146,7 +153,7 @@ public final class Repository implements AutoCloseable {
         // FORMAT.md §8 invariant 6: an empty index beside existing packs would lose track of them.
         throw new StoreException("repository " + path + " has packs but no index; rebuild it with dedupfs check --repair");
       }
-      return new Repository(path, config, keys, lock, packs, index);
+      return new Repository(path, config, formatVersion, keys, lock, packs, index);
     } catch (IOException | RuntimeException e) {
       lock.close();
       throw e;
@@ -168,6 +175,25 @@ public final class Repository implements AutoCloseable {
       throw new NoSuchFileException(path.toString(), null, "not a dedupfs repository (no config file)");
     }
     return ConfigCodec.decode(Files.readAllBytes(configFile));
+  }
+
+  /**
+   * Rewrites the config of a repository of an older format as the current format (FORMAT.md §3),
+   * before anything of the current format is written into it; does nothing if it is current.
+   */
+  public synchronized void upgradeFormat() throws IOException {
+    if (formatVersion == RepositoryConfig.FORMAT_VERSION) {
+      return;
+    }
+    DurableFiles.writeAtomically(path.resolve(CONFIG), ConfigCodec.encode(config));
+    LOG.info("repository {} upgraded from format version {} to {}: releases that read only format {} cannot open it now",
+        path, formatVersion, RepositoryConfig.FORMAT_VERSION, formatVersion);
+    formatVersion = RepositoryConfig.FORMAT_VERSION;
+  }
+
+  /** The format version of the repository's config: the current one, or an older one not written to yet. */
+  public synchronized int formatVersion() {
+    return formatVersion;
   }
 
   /** The pid of the process that has the repository open now (its lock holder), if any. */

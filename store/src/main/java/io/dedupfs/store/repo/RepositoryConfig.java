@@ -15,7 +15,10 @@ import java.security.SecureRandom;
  */
 public record RepositoryConfig(byte[] repositoryId, ChunkerParameters chunker, long gearSeed, Compression compression,
     int packTargetSize, boolean encrypted) {
-  public static final int FORMAT_VERSION = 1;
+  /** The format version written (FORMAT.md §9). */
+  public static final int FORMAT_VERSION = 2;
+  /** The oldest format version read; it is rewritten as the current one before the first write. */
+  public static final int FIRST_FORMAT_VERSION = 1;
   public static final int DEFAULT_PACK_TARGET_SIZE = 32 << 20;
   public static final int MIN_PACK_TARGET_SIZE = 1 << 20;
   public static final int MAX_PACK_TARGET_SIZE = 1 << 30;

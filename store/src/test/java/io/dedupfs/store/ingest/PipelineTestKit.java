@@ -184,7 +184,7 @@ public final class PipelineTestKit {
         List<PackIndexEntry> entries = PackReader.readIndex(repo.packs(), pack, repo.encryption());
         assertEquals(repo.packs().size(pack), record.get().fileLength(), "pack " + pack + ": recorded file length");
         assertEquals(entries.size(), record.get().chunkCount(), "pack " + pack + ": recorded chunk count");
-        assertEquals(entries.stream().mapToLong(PackIndexEntry::storedLength).sum(), record.get().storedBytes(),
+        assertEquals(entries.stream().mapToLong(PackIndexEntry::storedShare).sum(), record.get().storedBytes(),
             "pack " + pack + ": recorded stored bytes");
         for (PackIndexEntry e : entries) {
           Optional<ChunkLocation> loc = repo.index().find(e.id());

@@ -38,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PackCodecTest {
   /** The pack number a lone PackIndex is decoded for (its header is the associated data when sealed). */
   private static final PackNumber NUMBER = new PackNumber(7);
+  private static final PackCodec.Header HEADER = new PackCodec.Header(NUMBER, PackCodec.FORMAT_VERSION);
 
   @TempDir Path tmp;
 
@@ -175,7 +176,7 @@ class PackCodecTest {
     ByteBuffer b = ByteBuffer.wrap(file);
 
     assertEquals("DDFSPACK", new String(file, 0, 8, StandardCharsets.US_ASCII));
-    assertEquals(1, b.getShort(8), "version");
+    assertEquals(2, b.getShort(8), "version");
     assertEquals(0, b.getShort(10), "flags");
     assertEquals(0, b.getInt(12), "reserved");
     assertEquals(0x0102_0304_0506_0708L, b.getLong(16), "pack number, big-endian");
@@ -185,7 +186,7 @@ class PackCodecTest {
     assertEquals("DDFSPEND", new String(file, t + 40, 8, StandardCharsets.US_ASCII));
     assertEquals(0, b.getInt(t + 4), "trailer reserved");
     int indexLength = b.getInt(t);
-    assertEquals(4 + 52 * written.size(), indexLength);
+    assertEquals(4 + 60 * written.size(), indexLength);
     int indexStart = t - indexLength;
     byte[] digest = MessageDigest.getInstance("SHA-256").digest(Arrays.copyOfRange(file, indexStart, t));
     assertArrayEquals(digest, Arrays.copyOfRange(file, t + 8, t + 40), "trailer digest is SHA-256 of the PackIndex");
@@ -193,7 +194,7 @@ class PackCodecTest {
 
     long expectedOffset = 24;
     for (int i = 0; i < written.size(); i++) {
-      int at = indexStart + 4 + 52 * i;
+      int at = indexStart + 4 + 60 * i;
       Written w = written.get(i);
       assertArrayEquals(w.entry().id().toBytes(), Arrays.copyOfRange(file, at, at + 32));
       assertEquals(expectedOffset, b.getLong(at + 32), "entry " + i + " offset");
@@ -202,6 +203,8 @@ class PackCodecTest {
       assertEquals(w.entry().kind().code, file[at + 48]);
       assertEquals(w.entry().encoding().code, file[at + 49]);
       assertEquals(0, b.getShort(at + 50), "entry reserved");
+      assertEquals(0, b.getInt(at + 52), "offset in block of a chunk alone");
+      assertEquals(w.stored().length, b.getInt(at + 56), "stored share of a chunk alone");
       assertArrayEquals(w.stored(), Arrays.copyOfRange(file, (int) expectedOffset, (int) expectedOffset + w.stored().length));
       expectedOffset += w.stored().length;
     }
@@ -321,10 +324,10 @@ class PackCodecTest {
     assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, number, Encryption.NONE), "bad header magic");
 
     byte[] version = good.clone();
-    version[9] = 2;
+    version[9] = 3;
     Files.write(file, version);
     FormatVersionException v = assertThrows(FormatVersionException.class, () -> PackReader.readIndex(storage, number, Encryption.NONE));
-    assertTrue(v.getMessage().contains("2") && v.getMessage().contains("1"), "names both versions: " + v.getMessage());
+    assertTrue(v.getMessage().contains("version 3") && v.getMessage().contains("1 to 2"), "names the versions: " + v.getMessage());
 
     byte[] flags = good.clone();
     flags[11] = 2; // bit 1: unknown
@@ -363,7 +366,7 @@ class PackCodecTest {
     for (long n : new long[] {0, 1, 255, 256, Long.MAX_VALUE}) {
       ByteBuffer h = PackCodec.encodeHeader(new PackNumber(n), Encryption.NONE);
       assertEquals(PackCodec.HEADER_LENGTH, h.remaining());
-      assertEquals(new PackNumber(n), PackCodec.decodeHeader(h, Encryption.NONE, "test"));
+      assertEquals(new PackCodec.Header(new PackNumber(n), 2), PackCodec.decodeHeader(h, Encryption.NONE, "test"));
     }
   }
 
@@ -380,37 +383,153 @@ class PackCodecTest {
     assertEquals(indexLength + PackCodec.TRAILER_LENGTH, encoded.remaining());
     ByteBuffer index = encoded.duplicate().limit(indexLength);
     ByteBuffer trailer = encoded.duplicate().position(indexLength).slice();
-    assertEquals(indexLength, PackCodec.decodeTrailerIndexLength(trailer, Encryption.NONE, "t"));
+    assertEquals(indexLength, PackCodec.decodeTrailerIndexLength(trailer, HEADER, Encryption.NONE, "t"));
     long packLength = 24 + 150 + indexLength + 48;
-    assertEquals(List.of(e1, e2), PackCodec.decodeIndex(index.duplicate(), trailer, packLength, NUMBER, Encryption.NONE, "t"));
+    assertEquals(List.of(e1, e2), PackCodec.decodeIndex(index.duplicate(), trailer, packLength, HEADER, Encryption.NONE, "t"));
     // Chunks must end exactly where the PackIndex begins.
-    assertThrows(CorruptDataException.class, () -> PackCodec.decodeIndex(index.duplicate(), trailer, packLength + 1, NUMBER, Encryption.NONE, "t"));
-    assertThrows(CorruptDataException.class, () -> PackCodec.decodeIndex(index.duplicate(), trailer, packLength - 1, NUMBER, Encryption.NONE, "t"));
+    assertThrows(CorruptDataException.class, () -> PackCodec.decodeIndex(index.duplicate(), trailer, packLength + 1, HEADER, Encryption.NONE, "t"));
+    assertThrows(CorruptDataException.class, () -> PackCodec.decodeIndex(index.duplicate(), trailer, packLength - 1, HEADER, Encryption.NONE, "t"));
     // Entries that are not contiguous are refused even with a matching digest.
     PackIndexEntry gap = new PackIndexEntry(b, 125, 50, 80, ChunkKind.TREE, ChunkEncoding.ZSTD);
     ByteBuffer gapped = PackCodec.encodeIndexAndTrailer(List.of(e1, gap), NUMBER, Encryption.NONE);
     assertThrows(CorruptDataException.class, () -> PackCodec.decodeIndex(gapped.duplicate().limit(indexLength),
-        gapped.duplicate().position(indexLength).slice(), packLength + 1, NUMBER, Encryption.NONE, "t"));
+        gapped.duplicate().position(indexLength).slice(), packLength + 1, HEADER, Encryption.NONE, "t"));
     // An unknown kind or encoding code with a matching digest is corruption, not a crash.
     PackIndexEntry first = new PackIndexEntry(a, 24, 100, 100, ChunkKind.DATA, ChunkEncoding.RAW);
     ByteBuffer one = PackCodec.encodeIndexAndTrailer(List.of(first), NUMBER, Encryption.NONE);
     byte[] raw = bytesOf(one);
     raw[4 + 49] = 5; // encoding code 5
-    byte[] digest = MessageDigest.getInstance("SHA-256").digest(Arrays.copyOfRange(raw, 0, 4 + 52));
-    System.arraycopy(digest, 0, raw, 4 + 52 + 8, 32);
-    assertThrows(CorruptDataException.class, () -> PackCodec.decodeIndex(ByteBuffer.wrap(raw, 0, 56).slice(),
-        ByteBuffer.wrap(raw, 56, 48).slice(), 24 + 100 + 56 + 48, NUMBER, Encryption.NONE, "t"));
+    byte[] digest = MessageDigest.getInstance("SHA-256").digest(Arrays.copyOfRange(raw, 0, 4 + 60));
+    System.arraycopy(digest, 0, raw, 4 + 60 + 8, 32);
+    assertThrows(CorruptDataException.class, () -> PackCodec.decodeIndex(ByteBuffer.wrap(raw, 0, 64).slice(),
+        ByteBuffer.wrap(raw, 64, 48).slice(), 24 + 100 + 64 + 48, HEADER, Encryption.NONE, "t"));
   }
 
   @Test
   void trailerWithImpossibleIndexLengthIsCorrupt() throws Exception {
     ByteBuffer trailer = PackCodec.encodeIndexAndTrailer(List.of(), NUMBER, Encryption.NONE);
     ByteBuffer t = trailer.duplicate().position(4).slice();
-    assertEquals(4, PackCodec.decodeTrailerIndexLength(t.duplicate(), Encryption.NONE, "t"));
-    for (int bad : new int[] {0, 3, 5, 4 + 51, -1}) {
+    assertEquals(4, PackCodec.decodeTrailerIndexLength(t.duplicate(), HEADER, Encryption.NONE, "t"));
+    for (int bad : new int[] {0, 3, 5, 4 + 52, 4 + 59, -1}) {
       ByteBuffer copy = ByteBuffer.allocate(48).put(t.duplicate()).flip();
       copy.putInt(0, bad);
-      assertThrows(CorruptDataException.class, () -> PackCodec.decodeTrailerIndexLength(copy, Encryption.NONE, "t"), "length " + bad);
+      assertThrows(CorruptDataException.class, () -> PackCodec.decodeTrailerIndexLength(copy, HEADER, Encryption.NONE, "t"), "length " + bad);
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Blocks (FORMAT.md §5.1) and version-1 packs
+
+  private static ChunkId idOf(int n) {
+    byte[] b = new byte[32];
+    b[0] = (byte) n;
+    return ChunkId.of(b);
+  }
+
+  private static List<PackIndexEntry> decodeAlone(List<PackIndexEntry> entries, long chunkBytes) throws Exception {
+    ByteBuffer encoded = PackCodec.encodeIndexAndTrailer(entries, NUMBER, Encryption.NONE);
+    int indexLength = PackCodec.indexLength(entries.size());
+    return PackCodec.decodeIndex(encoded.duplicate().limit(indexLength), encoded.duplicate().position(indexLength).slice(),
+        24 + chunkBytes + indexLength + 48, HEADER, Encryption.NONE, "t");
+  }
+
+  @Test
+  void aBlockRoundTripsThroughAPackWithSharesInProportionToPlainLengths() throws Exception {
+    LocalPackStorage storage = new LocalPackStorage(tmp.resolve("packs"));
+    PackNumber number = new PackNumber(0x51);
+    Random r = new Random(11);
+    byte[] a = compressible(r, 3000);
+    byte[] b = compressible(r, 1000);
+    byte[] c = compressible(r, 6000);
+    ChunkHasher hasher = ChunkHasher.sha256();
+    ByteBuffer plain = ByteBuffer.allocateDirect(10_000).put(a).put(b).put(c).flip();
+    ByteBuffer frame = ByteBuffer.allocateDirect(20_000);
+    int n;
+    try (ChunkCompressor compressor = new ChunkCompressor(Compression.DEFAULT)) {
+      n = compressor.compress(plain, frame);
+    }
+    byte[] stored = new byte[n];
+    frame.get(0, stored);
+    byte[] alone = compressible(r, 500);
+    PackWriter writer = new PackWriter(number, storage, Encryption.NONE);
+    writer.append(hasher.idOf(alone), ChunkKind.DATA, ChunkEncoding.RAW, alone.length, ByteBuffer.wrap(alone));
+    List<PackIndexEntry> members = writer.appendBlock(List.of(
+        new PackWriter.BlockMember(hasher.idOf(a), ChunkKind.DATA, a.length),
+        new PackWriter.BlockMember(hasher.idOf(b), ChunkKind.TREE, b.length),
+        new PackWriter.BlockMember(hasher.idOf(c), ChunkKind.DATA, c.length)), ByteBuffer.wrap(stored));
+    writer.seal();
+
+    List<PackIndexEntry> read = PackReader.readIndex(storage, number, Encryption.NONE);
+    assertEquals(4, read.size());
+    assertEquals(members, read.subList(1, 4));
+    assertEquals(List.of(0, 3000, 4000), read.subList(1, 4).stream().map(PackIndexEntry::offsetInBlock).toList());
+    assertEquals(24 + 500, read.get(1).offset(), "members name the block's offset");
+    assertEquals(n, read.get(3).storedLength(), "and its stored length");
+    assertEquals(n, read.subList(1, 4).stream().mapToInt(PackIndexEntry::storedShare).sum(), "shares add up to the block");
+    assertEquals(n * 3000 / 10_000, read.get(1).storedShare());
+    assertEquals(n * 1000 / 10_000, read.get(2).storedShare());
+    assertEquals(ChunkKind.TREE, read.get(2).kind());
+    assertEquals(n + 500, writer.storedBytes(), "a block's bytes count once");
+
+    // The frame decodes to the members back to back.
+    byte[] file = Files.readAllBytes(packFile(number));
+    ByteBuffer storedFrame = direct(Arrays.copyOfRange(file, 24 + 500, 24 + 500 + n));
+    assertEquals(10_000, ChunkDecompressor.declaredLength(storedFrame, PackCodec.BLOCK_MAX_PLAIN, "t"));
+  }
+
+  @Test
+  void blockMembersThatDoNotTileTheirBlockAreCorrupt() throws Exception {
+    PackIndexEntry m1 = new PackIndexEntry(idOf(1), 24, 100, 300, ChunkKind.DATA, ChunkEncoding.BLOCK, 0, 40);
+    PackIndexEntry m2 = new PackIndexEntry(idOf(2), 24, 100, 200, ChunkKind.DATA, ChunkEncoding.BLOCK, 300, 60);
+    PackIndexEntry after = new PackIndexEntry(idOf(3), 124, 10, 10, ChunkKind.DATA, ChunkEncoding.RAW);
+    assertEquals(List.of(m1, m2, after), decodeAlone(List.of(m1, m2, after), 110));
+
+    // A member not starting where the one before it ends in the block.
+    PackIndexEntry skewed = new PackIndexEntry(idOf(2), 24, 100, 200, ChunkKind.DATA, ChunkEncoding.BLOCK, 301, 60);
+    assertThrows(CorruptDataException.class, () -> decodeAlone(List.of(m1, skewed), 100));
+    // Shares that do not add up to the block.
+    PackIndexEntry greedy = new PackIndexEntry(idOf(2), 24, 100, 200, ChunkKind.DATA, ChunkEncoding.BLOCK, 300, 61);
+    assertThrows(CorruptDataException.class, () -> decodeAlone(List.of(m1, greedy), 100));
+    // A block of one member.
+    PackIndexEntry lone = new PackIndexEntry(idOf(1), 24, 100, 300, ChunkKind.DATA, ChunkEncoding.BLOCK, 0, 100);
+    assertThrows(CorruptDataException.class, () -> decodeAlone(List.of(lone), 100));
+    // A first member not at 0 in its block.
+    PackIndexEntry late = new PackIndexEntry(idOf(1), 24, 100, 300, ChunkKind.DATA, ChunkEncoding.BLOCK, 5, 40);
+    assertThrows(CorruptDataException.class, () -> decodeAlone(List.of(late, m2), 100));
+    // A member claiming another length for the block.
+    PackIndexEntry longer = new PackIndexEntry(idOf(2), 24, 101, 200, ChunkKind.DATA, ChunkEncoding.BLOCK, 300, 61);
+    assertThrows(CorruptDataException.class, () -> decodeAlone(List.of(m1, longer), 101));
+  }
+
+  @Test
+  void aVersion1PackIsReadWithItsShorterEntries() throws Exception {
+    // Written byte by byte as FORMAT.md version 1 had it: 52-byte entries, the header's version 1.
+    byte[] chunk = "version one".getBytes(StandardCharsets.US_ASCII);
+    ChunkId id = ChunkHasher.sha256().idOf(chunk);
+    ByteBuffer index = ByteBuffer.allocate(4 + 52);
+    index.putInt(1);
+    id.writeTo(index);
+    index.putLong(24).putInt(chunk.length).putInt(chunk.length).put((byte) 0).put((byte) 0).putShort((short) 0);
+    byte[] indexBytes = index.array();
+    ByteBuffer header = PackCodec.encodeHeader(new PackNumber(3), Encryption.NONE);
+    header.putShort(8, (short) 1);
+    ByteBuffer file = ByteBuffer.allocate(24 + chunk.length + indexBytes.length + 48);
+    file.put(header).put(chunk).put(indexBytes).putInt(indexBytes.length).putInt(0)
+        .put(MessageDigest.getInstance("SHA-256").digest(indexBytes)).put("DDFSPEND".getBytes(StandardCharsets.US_ASCII));
+    LocalPackStorage storage = new LocalPackStorage(tmp.resolve("packs"));
+    Path path = packFile(new PackNumber(3));
+    Files.createDirectories(path.getParent());
+    Files.write(path, file.array());
+    assertEquals(List.of(new PackIndexEntry(id, 24, chunk.length, chunk.length, ChunkKind.DATA, ChunkEncoding.RAW)),
+        PackReader.readIndex(storage, new PackNumber(3), Encryption.NONE));
+
+    // Encoding 2 did not exist in version 1.
+    file.put(24 + chunk.length + 4 + 49, (byte) 2);
+    byte[] damaged = file.array();
+    byte[] digest = MessageDigest.getInstance("SHA-256").digest(Arrays.copyOfRange(damaged, 24 + chunk.length,
+        24 + chunk.length + indexBytes.length));
+    System.arraycopy(digest, 0, damaged, damaged.length - 40, 32);
+    Files.write(path, damaged);
+    assertThrows(CorruptDataException.class, () -> PackReader.readIndex(storage, new PackNumber(3), Encryption.NONE));
   }
 }

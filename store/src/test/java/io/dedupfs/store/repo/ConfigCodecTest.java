@@ -68,9 +68,9 @@ class ConfigCodecTest {
     byte[] b = ConfigCodec.encode(config);
     ByteBuffer bb = ByteBuffer.wrap(b);
     assertEquals("DDFSCONF", new String(b, 0, 8, StandardCharsets.US_ASCII));
-    assertEquals(1, bb.getShort(8), "format version, big-endian");
+    assertEquals(2, bb.getShort(8), "format version, big-endian");
     assertEquals(0, b[8]);
-    assertEquals(1, b[9]);
+    assertEquals(2, b[9]);
     assertEquals(0, bb.getShort(10), "flags");
     assertArrayEquals(id, Arrays.copyOfRange(b, 12, 28));
     assertEquals(0x1000, bb.getInt(28));
@@ -115,12 +115,21 @@ class ConfigCodecTest {
   void newerFormatVersionIsRefusedNamingBothVersions() {
     byte[] b = ConfigCodec.encode(RepositoryConfig.create(ChunkerParameters.DEFAULT, Compression.DEFAULT));
     b[8] = 0;
-    b[9] = 2;
+    b[9] = 3;
     fixCrc(b);
     FormatVersionException e = assertThrows(FormatVersionException.class, () -> ConfigCodec.decode(b));
-    assertTrue(e.getMessage().contains("2"), "message must name version 2: " + e.getMessage());
-    assertTrue(e.getMessage().contains("version 2"), "message must name version 2: " + e.getMessage());
-    assertTrue(e.getMessage().contains("1"), "message must name the version this build reads: " + e.getMessage());
+    assertTrue(e.getMessage().contains("version 3"), "message must name version 3: " + e.getMessage());
+    assertTrue(e.getMessage().contains("1 to 2"), "message must name the versions this build reads: " + e.getMessage());
+  }
+
+  @Test
+  void formatVersion1IsStillRead() throws Exception {
+    RepositoryConfig config = RepositoryConfig.create(ChunkerParameters.DEFAULT, Compression.DEFAULT);
+    byte[] b = ConfigCodec.encode(config);
+    b[9] = 1;
+    fixCrc(b);
+    assertEquals(1, ConfigCodec.versionOf(b));
+    assertArrayEquals(config.repositoryId(), ConfigCodec.decode(b).repositoryId());
   }
 
   @Test

@@ -221,15 +221,36 @@ class RepositoryTest {
   }
 
   @Test
-  void aConfigOfFormatVersion2IsRefusedNamingBothVersions() throws IOException {
+  void aConfigOfFormatVersion3IsRefusedNamingBothVersions() throws IOException {
     Path dir = initClosed("repo");
-    rewriteConfig(dir, b -> b.putShort(8, (short) 2));
+    rewriteConfig(dir, b -> b.putShort(8, (short) 3));
     FormatVersionException e = assertThrows(FormatVersionException.class, () -> Repository.open(dir, OPTIONS));
-    assertTrue(e.getMessage().contains("version 2"), e.getMessage());
-    assertTrue(e.getMessage().contains("version " + RepositoryConfig.FORMAT_VERSION), e.getMessage());
+    assertTrue(e.getMessage().contains("version 3"), e.getMessage());
+    assertTrue(e.getMessage().contains("versions 1 to " + RepositoryConfig.FORMAT_VERSION), e.getMessage());
     // the refusal left nothing locked: with the version restored the repository opens
-    rewriteConfig(dir, b -> b.putShort(8, (short) 1));
+    rewriteConfig(dir, b -> b.putShort(8, (short) 2));
     openAndClose(dir);
+  }
+
+  @Test
+  void aFormatVersion1RepositoryIsReadAsItIsAndUpgradedBeforeItsFirstWrite() throws Exception {
+    Path dir = initClosed("repo");
+    rewriteConfig(dir, b -> b.putShort(8, (short) 1));
+    try (Repository repo = Repository.open(dir, OPTIONS)) {
+      assertEquals(1, repo.formatVersion());
+      assertEquals(1, ConfigCodec.versionOf(Files.readAllBytes(dir.resolve("config"))), "opening writes nothing");
+      try (IngestPipeline pipeline = new IngestPipeline(repo, IngestSettings.forMemory(64 << 20), Clock.systemUTC())) {
+        assertEquals(1, ConfigCodec.versionOf(Files.readAllBytes(dir.resolve("config"))),
+            "a pipeline that writes no pack leaves the format as it is (read-only commands open one)");
+        pipeline.store(io.dedupfs.store.chunk.ChunkKind.DATA, new byte[] {1, 2, 3}).get();
+      }
+      assertEquals(2, repo.formatVersion());
+      assertEquals(2, ConfigCodec.versionOf(Files.readAllBytes(dir.resolve("config"))),
+          "the config is rewritten before the first pack: what is written is of format 2");
+    }
+    try (Repository repo = Repository.open(dir, OPTIONS)) {
+      assertEquals(2, repo.formatVersion());
+    }
   }
 
   @Test

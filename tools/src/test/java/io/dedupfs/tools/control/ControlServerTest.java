@@ -68,7 +68,7 @@ class ControlServerTest {
   void openRepository() throws IOException {
     RepositoryConfig config = RepositoryConfig.create(ChunkerParameters.DEFAULT, Compression.DEFAULT);
     repository = Repository.init(dir.resolve("repo"), config, Repository.OpenOptions.DEFAULT);
-    pipeline = new IngestPipeline(repository, IngestSettings.forMemory(16L << 20), Clock.systemUTC());
+    pipeline = new IngestPipeline(repository, IngestSettings.forMemory(32L << 20), Clock.systemUTC());
     namespace = Namespace.open(repository.index(), Clock.systemUTC());
     snapshots = Snapshots.open(repository, namespace, pipeline, () -> {});
     socket = ControlServer.socketOf(repository.path());

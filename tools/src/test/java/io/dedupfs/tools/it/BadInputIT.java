@@ -46,13 +46,13 @@ class BadInputIT {
     // FORMAT.md §3: the version is the big-endian u16 after the 8-byte magic.
     try (RandomAccessFile config = new RandomAccessFile(repo.resolve("config").toFile(), "rw")) {
       config.seek(8);
-      config.writeShort(2);
+      config.writeShort(3);
     }
     byte[] before = Files.readAllBytes(repo.resolve("config"));
     Path mnt = Files.createDirectories(dir.resolve("mnt"));
     for (List<String> command : List.of(List.of("check", repo.toString()), List.of("mount", repo.toString(), mnt.toString()))) {
       String error = refused(command.toArray(String[]::new));
-      assertTrue(error.contains("version 2") && error.contains("version 1"), "names both versions: " + error);
+      assertTrue(error.contains("version 3") && error.contains("versions 1 to 2"), "names the versions: " + error);
     }
     assertFalse(isMounted(mnt));
     assertArrayEquals(before, Files.readAllBytes(repo.resolve("config")), "the config is left as it was");
