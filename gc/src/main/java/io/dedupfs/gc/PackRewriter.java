@@ -53,7 +53,7 @@ final class PackRewriter {
     long oldSize = packs.size(old);
     PackWriter copy = new PackWriter(pipeline.allocatePackNumber(), packs, encryption);
     try (ChunkReader reader = ChunkReader.of(repository);
-        Compressors compressors = new Compressors(new ChunkCompressor(compression), new ChunkCompressor(compression, true))) {
+        Compressors compressors = new Compressors(new ChunkCompressor(compression), new ChunkCompressor(compression.forBlocks(), true))) {
       List<PackIndexEntry> entries = PackReader.readIndex(packs, old, encryption);
       for (int i = 0; i < entries.size(); ) {
         int end = i + 1;

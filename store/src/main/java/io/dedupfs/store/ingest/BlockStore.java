@@ -41,7 +41,7 @@ final class BlockStore implements AutoCloseable {
       throw new IllegalArgumentException("memory budget too small for the blocks of small chunks");
     }
     this.encoder = encoder;
-    this.blockCompressor = new ChunkCompressor(compression, true);
+    this.blockCompressor = new ChunkCompressor(compression.forBlocks(), true);
     this.aloneCompressor = new ChunkCompressor(compression);
     this.thread = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "dedupfs-block-store");
