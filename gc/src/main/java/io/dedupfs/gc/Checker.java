@@ -111,11 +111,12 @@ public final class Checker {
           if (indexed.isEmpty()) {
             continue;
           }
+          // Counted either way: a disagreement is reported here, by chunk, and not again as a count.
+          agreeing.merge(p, 1L, Long::sum);
           if (!indexed.get().equals(expected)) {
             problem("chunk " + c.id() + ": the index says " + indexed.get() + ", pack " + p + " says " + expected);
             continue;
           }
-          agreeing.merge(p, 1L, Long::sum);
           if (readData) {
             try {
               chunks.read(c.id(), expected, ByteBuffer.allocateDirect(expected.plainLength()));

@@ -52,6 +52,29 @@ final class PackRewriter {
   long rewrite(PackNumber old) throws IOException {
     long oldSize = packs.size(old);
     PackWriter copy = new PackWriter(pipeline.allocatePackNumber(), packs, encryption);
+    List<PackIndexEntry> written;
+    try {
+      copyLive(old, copy);
+      written = copy.seal();
+    } catch (IOException | RuntimeException e) {
+      // Nothing can name the copy yet: deleted now, or a pack that fails here at every collection
+      // (a damaged block) would leave a file behind each time.
+      copy.discardAfter(e);
+      throw e;
+    }
+    try {
+      PackRecord record = new PackRecord(copy.size(), copy.chunkCount(), copy.storedBytes(), System.currentTimeMillis());
+      index.replacePack(old, new PackCommit(copy.number(), record, written));
+    } catch (IOException | RuntimeException e) {
+      copy.abandon();
+      throw e;
+    }
+    packs.delete(old);
+    return oldSize - copy.size();
+  }
+
+  /** Copies into {@code copy} what the index still finds in {@code old}. */
+  private void copyLive(PackNumber old, PackWriter copy) throws IOException {
     try (ChunkReader reader = ChunkReader.of(repository);
         Compressors compressors = new Compressors(new ChunkCompressor(compression), new ChunkCompressor(compression.forBlocks(), true))) {
       List<PackIndexEntry> entries = PackReader.readIndex(packs, old, encryption);
@@ -75,15 +98,7 @@ final class PackRewriter {
         }
         i = end;
       }
-      List<PackIndexEntry> written = copy.seal();
-      PackRecord record = new PackRecord(copy.size(), copy.chunkCount(), copy.storedBytes(), System.currentTimeMillis());
-      index.replacePack(old, new PackCommit(copy.number(), record, written));
-    } catch (IOException | RuntimeException e) {
-      copy.abandon();
-      throw e;
     }
-    packs.delete(old);
-    return oldSize - copy.size();
   }
 
   private static boolean sameBlock(PackIndexEntry first, PackIndexEntry e) {

@@ -516,12 +516,18 @@ public final class IngestPipeline implements AutoCloseable {
       if (blocks != null) {
         blocks.close();
       }
+      // Even when closing was interrupted: an unsealed last pack would leave its chunks waiting.
+      boolean interrupted = Thread.interrupted();
       try {
         sink.sealAll().get();
       } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+        interrupted = true;
       } catch (ExecutionException | RuntimeException e) {
         LOG.error("could not make the last written data durable", e);
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
       }
       sink.shutdown();
       indexWriter.close();
