@@ -1,7 +1,6 @@
 package io.dedupfs.store.ingest;
 
 import io.dedupfs.store.StoreException;
-import io.dedupfs.store.chunk.ChunkEncoding;
 import io.dedupfs.store.chunk.ChunkHasher;
 import io.dedupfs.store.chunk.ChunkIdScheme;
 import io.dedupfs.store.crypto.Encryption;
@@ -14,7 +13,6 @@ import io.dedupfs.store.concurrent.Uninterruptibly;
 import io.dedupfs.store.index.ChunkIndex;
 import io.dedupfs.store.index.ChunkLocation;
 import io.dedupfs.store.index.IndexWriter;
-import io.dedupfs.store.pack.PackCodec;
 import io.dedupfs.store.pack.PackNumber;
 import io.dedupfs.store.repo.Compression;
 import io.dedupfs.store.repo.Repository;
